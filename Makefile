@@ -1,0 +1,52 @@
+# Makefile -- build telem_fdw with PGXS.
+#
+#   make && make install          build and install into PG_CONFIG's server
+#   make installcheck             pg_regress against a running server (the
+#                                 harness in test/ sets everything up; see
+#                                 README.md for the one-command run)
+#   make unitcheck                C unit tests, no server needed
+
+EXTENSION    = telem_fdw
+EXTVERSION   = $(shell grep default_version $(EXTENSION).control | sed -e "s/default_version[[:space:]]*=[[:space:]]*'\([^']*\)'/\1/")
+MODULE_big   = telem_fdw
+
+OBJS = \
+	src/telem_fdw.o \
+	src/option.o \
+	src/scan.o \
+	src/store_glue.o \
+	src/format/jsonl.o \
+	src/format/jsonl_extract.o \
+	src/format/copy_format.o \
+	src/format/codec.o \
+	src/store/store_common.o \
+	src/store/file.o \
+	src/store/http.o \
+	src/store/s3.o \
+	src/store/s3_listing.o \
+	src/store/sigv4.o
+
+DATA = $(wildcard $(EXTENSION)--*.sql)
+DOCS = README.md
+
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+PG_CONFIG   ?= pg_config
+# The server's headers are -isystem so that -Wextra judges our code only.
+PG_CPPFLAGS  = -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --includedir-server) \
+               $(shell xml2-config --cflags)
+PG_CFLAGS    = -Wall -Wextra -Werror
+SHLIB_LINK   = -lcurl -lcrypto -lcjson -lz -lzstd $(shell xml2-config --libs)
+
+PGXS        := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# PGXS does not track header dependencies; a stale object with an old
+# struct layout crashes the backend, so every object depends on every header.
+$(OBJS): $(wildcard src/*.h src/store/*.h src/format/*.h)
+
+unitcheck:
+	$(MAKE) -C test/unit check
+
+.PHONY: unitcheck

@@ -1,0 +1,163 @@
+/*-------------------------------------------------------------------------
+ *
+ * http.h
+ *		A small libcurl layer: complete requests and bounded streaming GETs.
+ *
+ * Every wait runs on the curl multi interface in steps of at most ~100 ms
+ * and calls telem_interrupt_hook (store.h) between steps, so a query
+ * cancel stops a transfer promptly (TELEM_ERR_CANCELED).  Transfers speak
+ * HTTP/1.1 over http or https only, never follow redirects, verify TLS
+ * unless told not to, fail on connect timeout and on a stalled transfer.
+ *
+ * A streaming GET holds at most buffer_size bytes of body (plus curl's own
+ * receive buffer, 16 kB at most): when the buffer is full the transfer is
+ * paused until the reader drains it, so memory does not grow with the
+ * object.
+ *
+ * Header lines passed in may carry secrets (Authorization, session token);
+ * this layer never logs them or puts them in an error message, and wipes
+ * its copies before freeing them.  Plain C, no postgres.h (see store.h).
+ *
+ * IDENTIFICATION
+ *		src/store/http.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TELEM_HTTP_H
+#define TELEM_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "store.h"
+
+/* How to connect; copied by HttpClientCreate, read-only for streams. */
+typedef struct HttpConfig
+{
+	const char *ca_file;		/* CA bundle (PEM); NULL = system default */
+	bool		verify_tls;		/* verify peer certificate and host name */
+	long		connect_timeout_ms; /* 0 = 10 s */
+	long		low_speed_time_s;	/* fail when < 1 byte/s for this long;
+									 * 0 = 30 s (a paused transfer does not
+									 * count as slow) */
+} HttpConfig;
+
+/* One GET request. */
+typedef struct HttpRequest
+{
+	const char *url;			/* http:// or https:// */
+	const char *const *headers; /* "Name: value" lines, sent as given */
+	int			nheaders;
+} HttpRequest;
+
+/* The outcome of HttpPerform. */
+typedef struct HttpResponse
+{
+	long		status;			/* HTTP status, 0 if none arrived */
+	int			curl_code;		/* CURLcode of the transfer */
+	char	   *body;			/* malloc'd and NUL-terminated, or NULL */
+	size_t		body_len;
+} HttpResponse;
+
+typedef struct HttpClient HttpClient;
+typedef struct HttpStream HttpStream;
+
+/*
+ * Initialize libcurl once per process (the first call does the work).
+ * Must not run concurrently with other threads using curl; a PostgreSQL
+ * backend is single-threaded.
+ */
+extern bool HttpGlobalInit(TelemError *err);
+
+/*
+ * The one place that turns a curl result and an HTTP status into a
+ * TelemErrorKind.  A curl failure (curl_code != 0) wins over the status;
+ * a 2xx status with curl_code 0 is TELEM_OK.
+ */
+extern TelemErrorKind HttpErrorKind(int curl_code, long http_status);
+
+/*
+ * Is this failure worth retrying the whole request for?  Connection and
+ * transfer failures, timeouts and HTTP 500/502/503/504.
+ */
+extern bool HttpIsTransient(int curl_code, long http_status);
+
+/*
+ * Did this curl result cut a body short in a way a Range request from the
+ * last byte received can repair (connection dropped, timed out, short body)?
+ */
+extern bool HttpIsResumable(int curl_code);
+
+/* Poll telem_interrupt_hook; false with TELEM_ERR_CANCELED in err if set. */
+extern bool HttpCheckInterrupt(TelemError *err);
+
+/*
+ * Sleep ms milliseconds in steps of at most 100 ms, polling the interrupt
+ * hook; false (TELEM_ERR_CANCELED) if interrupted.
+ */
+extern bool HttpSleep(long ms, TelemError *err);
+
+/*
+ * A client for complete requests (listings).  It keeps its connections
+ * open between requests.  cfg is copied.  NULL with err set on failure.
+ */
+extern HttpClient *HttpClientCreate(const HttpConfig *cfg, TelemError *err);
+extern void HttpClientDestroy(HttpClient *client);
+
+/*
+ * Perform req and collect the whole body (at most max_body bytes) into
+ * resp, which the caller frees with HttpResponseFree whatever the result.
+ * Returns true when a complete HTTP response arrived, whatever its status;
+ * false with err set (and resp->curl_code, for HttpIsTransient) when the
+ * transfer failed, was canceled, or the body exceeded max_body.
+ */
+extern bool HttpPerform(HttpClient *client, const HttpRequest *req,
+						size_t max_body, HttpResponse *resp, TelemError *err);
+extern void HttpResponseFree(HttpResponse *resp);
+
+/*
+ * Start a streaming GET and wait until the response headers are in.
+ * buffer_size bounds the body bytes held (at least 1 kB is used).  On
+ * failure returns NULL with err set and *curl_code (if not NULL) holding
+ * the curl result, for HttpIsTransient.  On success the caller checks
+ * HttpStreamStatus and must HttpStreamClose the stream.
+ */
+extern HttpStream *HttpStreamOpen(const HttpConfig *cfg,
+								  const HttpRequest *req, size_t buffer_size,
+								  TelemError *err, int *curl_code);
+
+/* The HTTP status of the final response (never 1xx). */
+extern long HttpStreamStatus(const HttpStream *stream);
+
+/* Content-Length of the response, -1 if the server sent none. */
+extern int64_t HttpStreamContentLength(const HttpStream *stream);
+
+/* The Content-Range header value ("bytes 0-9/10"), or NULL if absent. */
+extern const char *HttpStreamContentRange(const HttpStream *stream);
+
+/*
+ * Copy up to len buffered body bytes into buf, waiting for data if none is
+ * buffered.  Returns the count (> 0), 0 when the body ended cleanly, or -1
+ * with err set; bytes received before a failure are always handed out
+ * before the -1, so the caller can resume from exactly what it got.
+ */
+extern ssize_t HttpStreamRead(HttpStream *stream, void *buf, size_t len,
+							  TelemError *err);
+
+/* The CURLcode of a finished transfer (0 while still running). */
+extern int	HttpStreamResult(const HttpStream *stream);
+
+/*
+ * Read what is left of the body (e.g. an error document) into a malloc'd,
+ * NUL-terminated string of at most max bytes; *len gets its length.  Never
+ * fails: on a transfer error or cancel, what arrived so far is returned
+ * (possibly NULL with *len 0).
+ */
+extern char *HttpStreamReadBody(HttpStream *stream, size_t max, size_t *len);
+
+/* Abort the transfer if still running and free everything. NULL is ok. */
+extern void HttpStreamClose(HttpStream *stream);
+
+#endif							/* TELEM_HTTP_H */

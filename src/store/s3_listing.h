@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * s3_listing.h
+ *		Parse S3 XML replies: ListObjectsV2 pages and <Error> bodies.
+ *
+ * Depends on libxml2 only (no curl, no postgres.h), so the parser can be
+ * unit-tested and fuzzed on its own.  The parser never touches the network,
+ * never loads a DTD and never expands entities other than the five
+ * predefined ones; a reply that carries a DOCTYPE is rejected.
+ *
+ * IDENTIFICATION
+ *		src/store/s3_listing.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TELEM_S3_LISTING_H
+#define TELEM_S3_LISTING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "store.h"
+
+/*
+ * Parse one ListObjectsV2 reply (xml[0..len), need not be NUL-terminated)
+ * into *page, which the caller provides; it is overwritten, not freed, so
+ * it must not own anything yet.  On success page->objects holds every
+ * <Contents> entry in document order and page->next_token is the
+ * NextContinuationToken when IsTruncated is true, else NULL.  On failure
+ * returns false with err filled in (TELEM_ERR_PROTOCOL for a malformed
+ * reply, TELEM_ERR_OUT_OF_MEMORY) and *page left empty.
+ */
+extern bool S3ParseListing(const char *xml, size_t len, TelemObjectPage *page,
+						   TelemError *err);
+
+/*
+ * Extract <Error><Code> and <Message> from an S3 error body into code and
+ * message (NUL-terminated, truncated on a UTF-8 character boundary).  Both
+ * are "" when the body is empty, not XML or lacks the element; never fails.
+ */
+extern void S3ParseErrorBody(const char *xml, size_t len, char code[64],
+							 char message[256]);
+
+/*
+ * Parse an ISO-8601 UTC timestamp as S3 writes it ("2009-10-12T17:50:30.000Z",
+ * fraction and zone optional, "+HH:MM" offsets accepted) into seconds since
+ * the epoch.  Returns false if s is not such a timestamp.
+ */
+extern bool S3ParseTimestamp(const char *s, int64_t *result);
+
+#endif							/* TELEM_S3_LISTING_H */

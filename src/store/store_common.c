@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ *
+ * store_common.c
+ *		Helpers shared by every store: error filling, listing pages.
+ *
+ * Plain C; no postgres.h (see store.h).
+ *
+ * IDENTIFICATION
+ *		src/store/store_common.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+bool		(*telem_interrupt_hook) (void) = NULL;
+
+bool
+TelemSetError(TelemError *err, TelemErrorKind kind, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (err == NULL)
+		return false;
+	err->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return false;
+}
+
+void
+TelemObjectPageFree(TelemObjectPage *page)
+{
+	int			i;
+
+	if (page == NULL)
+		return;
+	for (i = 0; i < page->nobjects; i++)
+	{
+		free(page->objects[i].key);
+		free(page->objects[i].etag);
+	}
+	free(page->objects);
+	free(page->next_token);
+	memset(page, 0, sizeof(*page));
+}

@@ -1,0 +1,217 @@
+/*-------------------------------------------------------------------------
+ *
+ * store_glue.c
+ *		Open a store from a table's options and credentials, and turn store
+ *		errors into ereport()s.
+ *
+ * This is the one place where a TelemError becomes a SQLSTATE, and where
+ * secrets are read (from the user mapping, else the AWS_* variables of the
+ * server's environment).  Secrets are never put in a message.
+ *
+ * IDENTIFICATION
+ *		src/store_glue.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <stdlib.h>
+
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "miscadmin.h"
+#include "utils/syscache.h"
+
+#include "telem_fdw.h"
+
+/* Per-connection read buffer held by an S3 reader. */
+#define S3_BUFFER_SIZE		(1024 * 1024)
+
+/*
+ * TelemInterruptHook
+ *		Tells the plain-C layers to stop waiting: a cancel or terminate is
+ *		pending.  The caller then runs CHECK_FOR_INTERRUPTS().
+ */
+bool
+TelemInterruptHook(void)
+{
+	return QueryCancelPending || ProcDiePending;
+}
+
+/*
+ * TelemReportStoreError
+ *		Raise err as an ERROR.  'what' is the action ("list", "read"), url
+ *		the object or prefix it was done on.
+ */
+void
+TelemReportStoreError(const TelemError *err, const char *what, const char *url)
+{
+	int			sqlstate;
+
+	switch (err->kind)
+	{
+		case TELEM_ERR_CANCELED:
+			CHECK_FOR_INTERRUPTS();
+			/* the pending interrupt was not a cancel after all */
+			sqlstate = ERRCODE_QUERY_CANCELED;
+			break;
+		case TELEM_ERR_CONFIG:
+			sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
+		case TELEM_ERR_AUTH:
+			sqlstate = ERRCODE_INSUFFICIENT_PRIVILEGE;
+			break;
+		case TELEM_ERR_NOT_FOUND:
+			sqlstate = ERRCODE_UNDEFINED_FILE;
+			break;
+		case TELEM_ERR_NETWORK:
+			sqlstate = ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION;
+			break;
+		case TELEM_ERR_DATA:
+			sqlstate = ERRCODE_DATA_CORRUPTED;
+			break;
+		case TELEM_ERR_IO:
+			sqlstate = ERRCODE_IO_ERROR;
+			break;
+		case TELEM_ERR_OUT_OF_MEMORY:
+			sqlstate = ERRCODE_OUT_OF_MEMORY;
+			break;
+		case TELEM_ERR_PROTOCOL:
+		default:
+			sqlstate = ERRCODE_FDW_ERROR;
+			break;
+	}
+
+	if (err->code[0] != '\0')
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("could not %s \"%s\": %s", what, url, err->code),
+				 errdetail_internal("%s", err->message)));
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg("could not %s \"%s\"", what, url),
+			 errdetail_internal("%s", err->message)));
+}
+
+/*
+ * TelemObjectUrl
+ *		The name users know an object by: s3://bucket/key or a local path.
+ */
+char *
+TelemObjectUrl(const TelemOptions *opts, const char *key)
+{
+	if (opts->provider == PROVIDER_S3)
+		return psprintf("s3://%s/%s", opts->bucket, key);
+	return pstrdup(key);
+}
+
+/* Find option 'name' in a user mapping's option list, or NULL. */
+static char *
+mapping_option(List *options, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = (DefElem *) lfirst(lc);
+
+		if (strcmp(def->defname, name) == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}
+
+/* Whether GetUserMapping would find a mapping (the user's or PUBLIC's). */
+static bool
+has_user_mapping(Oid userid, Oid serverid)
+{
+	Oid			users[2] = {userid, InvalidOid};
+	int			i;
+
+	for (i = 0; i < 2; i++)
+	{
+		HeapTuple	tp = SearchSysCache2(USERMAPPINGUSERSERVER,
+										 ObjectIdGetDatum(users[i]),
+										 ObjectIdGetDatum(serverid));
+
+		if (HeapTupleIsValid(tp))
+		{
+			ReleaseSysCache(tp);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Credentials for an S3 server: the user mapping's, else the standard AWS
+ * variables of the server process's environment.
+ */
+static void
+s3_credentials(const TelemOptions *opts, Oid userid, S3Config *cfg)
+{
+	ForeignServer *server = GetForeignServerByName(opts->server_name, false);
+	UserMapping *um = NULL;
+
+	/* A missing user mapping is fine: the environment may have keys. */
+	if (has_user_mapping(userid, server->serverid))
+		um = GetUserMapping(userid, server->serverid);
+	if (um != NULL)
+	{
+		cfg->access_key_id = mapping_option(um->options, OPT_ACCESS_KEY_ID);
+		cfg->secret_access_key = mapping_option(um->options, OPT_SECRET_ACCESS_KEY);
+		cfg->session_token = mapping_option(um->options, OPT_SESSION_TOKEN);
+	}
+	if (cfg->access_key_id == NULL && cfg->secret_access_key == NULL)
+	{
+		cfg->access_key_id = getenv("AWS_ACCESS_KEY_ID");
+		cfg->secret_access_key = getenv("AWS_SECRET_ACCESS_KEY");
+		cfg->session_token = getenv("AWS_SESSION_TOKEN");
+	}
+	if (cfg->access_key_id == NULL || cfg->secret_access_key == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("no S3 credentials for server \"%s\"", opts->server_name),
+				 errhint("Create a user mapping with options \"%s\" and \"%s\", "
+						 "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+						 "in the server's environment.",
+						 OPT_ACCESS_KEY_ID, OPT_SECRET_ACCESS_KEY)));
+}
+
+/*
+ * TelemOpenStore
+ *		A store for the table's provider, authenticated as userid.  The
+ *		caller owns the result and must destroy it (the scan does so from a
+ *		memory-context reset callback).
+ */
+TelemStore *
+TelemOpenStore(const TelemOptions *opts, Oid userid)
+{
+	TelemError	err;
+	TelemStore *store;
+
+	memset(&err, 0, sizeof(err));
+	if (opts->provider == PROVIDER_FILE)
+		store = FileStoreCreate(&err);
+	else
+	{
+		S3Config	cfg;
+
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.bucket = opts->bucket;
+		cfg.region = opts->region;
+		cfg.endpoint = opts->endpoint;
+		cfg.path_style = opts->path_style;
+		cfg.ca_file = opts->ca_file;
+		cfg.verify_tls = true;
+		cfg.page_size = opts->page_size;
+		cfg.max_retries = opts->max_retries;
+		cfg.connect_timeout_ms = opts->connect_timeout * 1000L;
+		cfg.buffer_size = S3_BUFFER_SIZE;
+		s3_credentials(opts, userid, &cfg);
+		store = S3StoreCreate(&cfg, &err);
+	}
+	if (store == NULL)
+		TelemReportStoreError(&err, "connect to", opts->location);
+	return store;
+}

@@ -1,0 +1,234 @@
+/*-------------------------------------------------------------------------
+ *
+ * telem_fdw.h
+ *		Private declarations of the PostgreSQL side of telem_fdw.
+ *
+ * The store, codec and JSON-extraction layers are plain C behind their own
+ * headers (src/store/store.h, src/format/codec.h,
+ * src/format/jsonl_extract.h); this header is what ties them to the
+ * executor.  Declarations are grouped by the file that defines them.
+ *
+ * IDENTIFICATION
+ *		src/telem_fdw.h
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TELEM_FDW_H
+#define TELEM_FDW_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/memutils.h"
+#include "utils/palloc.h"
+
+#include "format/codec.h"
+#include "format/jsonl_extract.h"
+#include "store/store.h"
+
+/* Version guards: one place for the differences between PG 13 and 17. */
+#if PG_VERSION_NUM < 130000
+#error "telem_fdw needs PostgreSQL 13 or later"
+#endif
+
+/* Option names, spelled out once. */
+#define OPT_PROVIDER			"provider"
+#define OPT_REGION				"region"
+#define OPT_ENDPOINT			"endpoint"
+#define OPT_URL_STYLE			"url_style"
+#define OPT_CA_FILE				"ca_file"
+#define OPT_PAGE_SIZE			"page_size"
+#define OPT_MAX_RETRIES			"max_retries"
+#define OPT_CONNECT_TIMEOUT		"connect_timeout"
+#define OPT_ACCESS_KEY_ID		"access_key_id"
+#define OPT_SECRET_ACCESS_KEY	"secret_access_key"
+#define OPT_SESSION_TOKEN		"session_token"
+#define OPT_LOCATION			"location"
+#define OPT_FORMAT				"format"
+#define OPT_COMPRESSION			"compression"
+#define OPT_MAX_LINE_SIZE		"max_line_size"
+#define OPT_HEADER				"header"
+#define OPT_DELIMITER			"delimiter"
+#define OPT_QUOTE				"quote"
+#define OPT_ESCAPE				"escape"
+#define OPT_NULL				"null"
+#define OPT_ENCODING			"encoding"
+#define OPT_JSON_PATH			"json_path"
+#define OPT_METADATA			"metadata"
+#define OPT_PARTITION			"partition"
+#define OPT_EPOCH				"epoch"
+
+typedef enum TelemProvider
+{
+	PROVIDER_S3,
+	PROVIDER_FILE
+} TelemProvider;
+
+typedef enum TelemFormat
+{
+	FORMAT_JSONL,
+	FORMAT_CSV,
+	FORMAT_TEXT					/* COPY's text format */
+} TelemFormat;
+
+/* What a column is filled from. */
+typedef enum TelemColumnKind
+{
+	COLUMN_DATA,				/* a field of the record */
+	COLUMN_META_KEY,
+	COLUMN_META_SIZE,
+	COLUMN_META_ETAG,
+	COLUMN_META_LAST_MODIFIED,
+	COLUMN_META_LINE_NUMBER,
+	COLUMN_PARTITION			/* a name=value segment of the key */
+} TelemColumnKind;
+
+typedef enum TelemEpochUnit
+{
+	EPOCH_NONE,
+	EPOCH_SECONDS,
+	EPOCH_MILLISECONDS
+} TelemEpochUnit;
+
+/* Everything the options of one foreign table (and its server) say. */
+typedef struct TelemOptions
+{
+	/* server */
+	char	   *server_name;
+	TelemProvider provider;
+	char	   *region;
+	char	   *endpoint;
+	bool		path_style;
+	char	   *ca_file;
+	int			page_size;
+	int			max_retries;
+	int			connect_timeout;	/* seconds */
+
+	/* table */
+	char	   *location;		/* as written */
+	char	   *bucket;			/* s3 only */
+	char	   *prefix;			/* key prefix (s3) or absolute path (file) */
+	TelemFormat format;
+	TelemCompression compression;
+	int			max_line_size;	/* bytes */
+	List	   *copy_options;	/* DefElems for BeginCopyFrom (csv, text) */
+} TelemOptions;
+
+/* in option.c */
+extern TelemOptions *TelemGetOptions(Oid foreigntableid);
+extern void TelemGetColumnOptions(Oid foreigntableid, AttrNumber attnum,
+								  TelemColumnKind *kind, char **json_path,
+								  char **partition, TelemEpochUnit *epoch);
+extern Datum telem_fdw_validator(PG_FUNCTION_ARGS);
+
+/* in store_glue.c */
+extern TelemStore *TelemOpenStore(const TelemOptions *opts, Oid userid);
+extern void TelemReportStoreError(const TelemError *err, const char *what,
+								  const char *url) pg_attribute_noreturn();
+extern char *TelemObjectUrl(const TelemOptions *opts, const char *key);
+extern bool TelemInterruptHook(void);
+
+/* One column as the scan sees it. */
+typedef struct TelemColumn
+{
+	AttrNumber	attnum;			/* 1-based */
+	char	   *name;
+	TelemColumnKind kind;
+	bool		needed;			/* referenced by the query */
+	Oid			typid;
+	int32		typmod;
+	Oid			typioparam;
+	FmgrInfo	infunc;
+	char	   *json_path;		/* jsonl: path; defaults to the column name */
+	char	   *partition;		/* partition name for COLUMN_PARTITION */
+	TelemEpochUnit epoch;
+	bool		is_json;		/* json or jsonb: strings stay quoted */
+	int			field;			/* jsonl: index into the extractor's output */
+} TelemColumn;
+
+struct TelemScan;
+
+/* A record decoder: one per format. */
+typedef struct TelemDecoderOps
+{
+	/* once per scan, after the columns are known */
+	void		(*begin_scan) (struct TelemScan *scan);
+	/* once per object, after its byte stream is open */
+	void		(*begin_object) (struct TelemScan *scan);
+	/* fill scan->values/nulls for data columns; false at end of object */
+	bool		(*next_record) (struct TelemScan *scan);
+	void		(*end_object) (struct TelemScan *scan);
+	void		(*end_scan) (struct TelemScan *scan);
+} TelemDecoderOps;
+
+/* Executor state of one foreign scan. */
+typedef struct TelemScan
+{
+	TelemOptions *opts;
+	Oid			userid;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	int			ncolumns;
+	TelemColumn *columns;		/* indexed by attnum - 1 */
+
+	MemoryContext scancxt;		/* lives for the scan */
+	MemoryContext objectcxt;	/* reset for every object */
+	MemoryContext rowcxt;		/* reset for every row */
+
+	/* listing */
+	TelemStore *store;
+	TelemObjectPage page;
+	int			page_pos;
+	bool		listing_done;
+	int64		objects_listed;
+	int64		pages_listed;
+
+	/* the current object */
+	TelemObject *object;		/* points into page; NULL between objects */
+	char	   *object_url;
+	TelemReader *reader;
+	TelemCodec *codec;
+	bool		object_eof;
+	int64		line_number;	/* of the current record; 0 before the first */
+	const char *cur_column;		/* for the error context */
+
+	/* per-object values of metadata and partition columns */
+	Datum	   *object_values;
+	bool	   *object_nulls;
+
+	/* the row being built */
+	Datum	   *values;
+	bool	   *nulls;
+
+	/* decoder */
+	const TelemDecoderOps *decoder;
+	void	   *decoder_state;
+
+	/* totals, for EXPLAIN ANALYZE */
+	int64		objects_read;
+	int64		bytes_read;		/* compressed bytes from the store */
+	int64		rows_read;
+} TelemScan;
+
+/* in scan.c */
+extern TelemScan *TelemBeginScan(Relation rel, Oid userid, Bitmapset *needed,
+								 MemoryContext parent);
+extern bool TelemNextRow(TelemScan *scan, TupleTableSlot *slot);
+extern void TelemRescan(TelemScan *scan);
+extern void TelemEndScan(TelemScan *scan);
+extern int	TelemReadObject(TelemScan *scan, void *buf, int minread, int maxread);
+
+/* in format/jsonl.c */
+extern const TelemDecoderOps TelemJsonlDecoder;
+
+/* in format/copy_format.c */
+extern const TelemDecoderOps TelemCopyDecoder;
+
+/* in telem_fdw.c */
+extern int	telem_default_max_line_size;
+
+#endif							/* TELEM_FDW_H */

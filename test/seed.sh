@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# test/seed.sh STATE_DIR -- build the regression objects and load them.
+#
+# Builds STATE_DIR/data from test/data/fixtures (compressing the *.src files,
+# adding objects whose codec is known only by magic bytes, a truncated gzip
+# and 1,500 one-line objects for pagination), makes it readable by the
+# server, and uploads the same tree to the S3 stand-in as bucket
+# "telem-regress".  Deterministic: gzip -n, zstd without timestamps.
+set -euo pipefail
+
+state=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+data="$state/data"
+# shellcheck disable=SC1091
+source "$state/env.sh"
+
+rm -rf "$data"
+mkdir -p "$data"
+cp -r "$here/data/fixtures/." "$data/"
+
+v="$data/vehicle/year=2026/month=11"
+gzip -n -c "$v/day=21/part-0001.jsonl.src" > "$v/day=21/part-0001.jsonl.gz"
+zstd -q -c "$v/day=22/part-0001.jsonl.src" > "$v/day=22/part-0001.jsonl.zst"
+mv "$data/csv/latin1.csv.src" "$data/latin1.csv"
+
+# Objects whose compression only the magic bytes tell.
+mkdir -p "$data/magic" "$data/trunc" "$data/many"
+cp "$v/day=21/part-0001.jsonl.gz" "$data/magic/part-a"
+cp "$v/day=22/part-0001.jsonl.zst" "$data/magic/part-b"
+cp "$v/day=20/part-0001.jsonl" "$data/magic/part-c"
+rm "$v"/day=2[12]/*.src
+
+# A gzip stream cut short: must be an error, never a short read.
+head -c 60 "$v/day=21/part-0001.jsonl.gz" > "$data/trunc/part-0001.jsonl.gz"
+
+# 1,500 one-line objects: more than one ListObjectsV2 page of 1,000.
+for i in $(seq -w 1 1500); do
+	printf '{"n":%d}\n' "$((10#$i))" > "$data/many/obj-$i.jsonl"
+done
+
+chmod -R a+rX "$state" 2>/dev/null || true
+chmod a+rx "$state"
+
+"$here/harness/s3.sh" mb telem-regress
+"$here/harness/s3.sh" putdir telem-regress "" "$data"
+echo "seed: $(find "$data" -type f | wc -l) objects in $data and s3://telem-regress/"
