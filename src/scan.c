@@ -281,7 +281,16 @@ close_object(TelemScan *scan)
 		CodecClose(scan->codec);
 	scan->codec = NULL;
 	if (scan->reader)
+	{
+		if (scan->opts->provider == PROVIDER_S3)
+		{
+			TelemReaderStats stats;
+
+			S3ReaderStats(scan->reader, &stats);
+			scan->resumes += stats.resumes;
+		}
 		scan->store->ops->close(scan->reader);
+	}
 	scan->reader = NULL;
 	scan->object = NULL;
 	scan->object_url = NULL;

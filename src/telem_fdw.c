@@ -242,5 +242,7 @@ telemExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Telem Objects Read", NULL, scan->objects_read, es);
 		if (es->costs)
 			ExplainPropertyInteger("Telem Bytes Read", "bytes", scan->bytes_read, es);
+		if (scan->resumes > 0)
+			ExplainPropertyInteger("Telem Resumes", NULL, scan->resumes, es);
 	}
 }

@@ -212,6 +212,7 @@ typedef struct TelemScan
 	int64		objects_read;
 	int64		bytes_read;		/* compressed bytes from the store */
 	int64		rows_read;
+	int64		resumes;		/* Range requests after dropped transfers */
 } TelemScan;
 
 /* in scan.c */

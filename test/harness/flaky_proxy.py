@@ -12,7 +12,8 @@ Range request and still hands out every byte exactly once.
 
 Modes: close = orderly FIN (curl: partial file), reset = TCP RST (curl:
 receive error), stall = stop forwarding but keep the socket open (for
-timeout and cancel tests). The listening port (--listen-port 0 = any free
+timeout and cancel tests), slowdown = answer the request itself with an S3
+"503 SlowDown" error (--fail-after is ignored; for retry tests). The listening port (--listen-port 0 = any free
 one) is printed as "PORT <n>" on stdout and written to --port-file. Runs
 until killed (SIGTERM/SIGINT).
 """
@@ -36,7 +37,7 @@ def parse_args():
                    help="how many connections, counted from the first, break")
     p.add_argument("--fail-after", type=int, default=1 << 20,
                    help="response bytes forwarded before breaking")
-    p.add_argument("--mode", choices=("close", "reset", "stall"), default="close")
+    p.add_argument("--mode", choices=("close", "reset", "stall", "slowdown"), default="close")
     p.add_argument("--port-file")
     return p.parse_args()
 
@@ -86,6 +87,9 @@ class Proxy:
                              daemon=True).start()
 
     def handle(self, client, n, flaky):
+        if flaky and self.args.mode == "slowdown":
+            self.slowdown(client, n)
+            return
         try:
             up = socket.create_connection(self.upstream[:2], timeout=10)
             up.settimeout(None)
@@ -98,6 +102,29 @@ class Proxy:
                                     args=(client, up, done), daemon=True)
         requests.start()
         self.pump_responses(up, client, n, flaky, done, requests)
+
+    def slowdown(self, client, n):
+        """Read one request head and refuse it the way S3 throttles."""
+        head = b""
+        try:
+            while b"\r\n\r\n" not in head and len(head) < 65536:
+                data = client.recv(CHUNK)
+                if not data:
+                    break
+                head += data
+            body = (b'<?xml version="1.0" encoding="UTF-8"?>\n'
+                    b"<Error><Code>SlowDown</Code>"
+                    b"<Message>Please reduce your request rate.</Message>"
+                    b"</Error>")
+            client.sendall(b"HTTP/1.1 503 Slow Down\r\n"
+                           b"Content-Type: application/xml\r\n"
+                           b"Content-Length: " + str(len(body)).encode() +
+                           b"\r\nConnection: close\r\n\r\n" + body)
+            self.log(f"conn {n}: answered 503 SlowDown")
+        except OSError:
+            pass
+        finally:
+            client.close()
 
     def pump_requests(self, client, up, done):
         """client -> upstream, untouched."""

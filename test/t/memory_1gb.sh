@@ -7,11 +7,9 @@
 # are exact, (b) the backend's peak resident memory (VmHWM from
 # /proc/self/status, read through pg_read_file in the same session) grew by
 # less than 64 MB over its resident size before the scan.
-set -euo pipefail
-state=$1
-here=$(cd "$(dirname "$0")/.." && pwd)
-source "$state/env.sh"
-work="$state/memory_1gb"
+source "$(dirname "$0")/../lib/common.sh"
+here=$TEST_DIR
+work="$STATE_DIR/memory_1gb"
 mkdir -p "$work"
 
 python3 "$here/gen_telemetry.py" --rows 40000 > "$work/block.jsonl"
@@ -29,8 +27,9 @@ bash "$here/harness/s3.sh" mb telem-big >/dev/null 2>&1 || true
 bash "$here/harness/s3.sh" put telem-big big/big.jsonl.zst "$work/big.jsonl.zst"
 rm -f "$work/big.jsonl.zst"
 
-out=$(psql -X -v ON_ERROR_STOP=1 -At <<SQL
+out=$(psql_q <<SQL
 \set QUIET on
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS telem_fdw;
 DROP SERVER IF EXISTS mem_s3 CASCADE;
 CREATE SERVER mem_s3 FOREIGN DATA WRAPPER telem_fdw
@@ -54,15 +53,12 @@ hwm_after=$(sed -n 3p <<<"$out")
 growth_mb=$(((hwm_after - rss_before) / 1024))
 echo "backend RSS before: ${rss_before} kB, peak after: ${hwm_after} kB, growth: ${growth_mb} MB"
 
-ok=1
-if [[ $result != "$expected_rows|$expected_sum|100" ]]; then
-	echo "FAIL: got $result, want $expected_rows|$expected_sum|100"
-	ok=0
-fi
-if ((growth_mb >= 64)); then
-	echo "FAIL: backend memory grew by ${growth_mb} MB (limit 64 MB)"
-	ok=0
+check_eq "$result" "$expected_rows|$expected_sum|100" "rows, sum and devices of the 1 GB object"
+if ((growth_mb < 64)); then
+	pass "backend memory grew by ${growth_mb} MB (limit 64 MB)"
+else
+	fail "backend memory grew by ${growth_mb} MB (limit 64 MB)"
 fi
 bash "$here/harness/s3.sh" rm telem-big big/big.jsonl.zst || true
 rm -rf "$work"
-((ok == 1))
+finish

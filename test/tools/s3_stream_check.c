@@ -11,9 +11,10 @@
  * On failure prints "error kind=TELEM_ERR_X status=S code=C: message" to
  * stdout and exits 2 (1 for usage errors).  The harness tests use it to
  * check listing pagination, error mapping, Range resume through
- * flaky_proxy.py and bounded memory.  The secret key is read from the
- * environment only (TELEM_S3_SECRET_KEY), never from the command line,
- * where any local user could see it.
+ * flaky_proxy.py and bounded memory.  The secret key and session token
+ * are read from the environment only (TELEM_S3_SECRET_KEY,
+ * TELEM_S3_SESSION_TOKEN), never from the command line, where any local
+ * user could see them.
  *
  * IDENTIFICATION
  *		test/tools/s3_stream_check.c
@@ -76,7 +77,8 @@ usage(void)
 			"  --endpoint URL      default $TELEM_S3_ENDPOINT, else AWS\n"
 			"  --region R          default $TELEM_S3_REGION, else us-east-1\n"
 			"  --access-key ID     default $TELEM_S3_ACCESS_KEY; the secret is\n"
-			"                      always $TELEM_S3_SECRET_KEY\n"
+			"                      always $TELEM_S3_SECRET_KEY, a session token\n"
+			"                      $TELEM_S3_SESSION_TOKEN\n"
 			"  --anonymous         send unsigned requests\n"
 			"  --virtual-host      virtual-host style URLs (default: path style)\n"
 			"  --page-size N       ListObjectsV2 max-keys (default 1000)\n"
@@ -139,6 +141,7 @@ main(int argc, char **argv)
 	cfg.region = getenv("TELEM_S3_REGION");
 	cfg.access_key_id = getenv("TELEM_S3_ACCESS_KEY");
 	cfg.secret_access_key = getenv("TELEM_S3_SECRET_KEY");
+	cfg.session_token = getenv("TELEM_S3_SESSION_TOKEN");
 	cfg.path_style = true;
 	cfg.verify_tls = true;
 	cfg.page_size = 1000;
@@ -240,6 +243,7 @@ main(int argc, char **argv)
 	{
 		cfg.access_key_id = NULL;
 		cfg.secret_access_key = NULL;
+		cfg.session_token = NULL;
 	}
 	telem_interrupt_hook = deadline_hook;
 
