@@ -1,5 +1,6 @@
 -- demo/demo.sql -- foreign tables and analyst queries for demo/run.sh.
 -- Variables: :endpoint, :key, :secret (the S3 stand-in's).
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS telem_fdw;
 CREATE SCHEMA IF NOT EXISTS raw;
 DROP SERVER IF EXISTS lake_s3 CASCADE;

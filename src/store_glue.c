@@ -47,6 +47,8 @@ void
 TelemReportStoreError(const TelemError *err, const char *what, const char *url)
 {
 	int			sqlstate;
+	const char *detail;
+	const char *p;
 
 	switch (err->kind)
 	{
@@ -82,15 +84,24 @@ TelemReportStoreError(const TelemError *err, const char *what, const char *url)
 			break;
 	}
 
+	/*
+	 * The store's messages name the object for tools that use the store on
+	 * its own ("could not read s3://b/k: ..."); errmsg names it already.
+	 */
+	detail = err->message;
+	if ((p = strstr(detail, url)) != NULL && p - detail < 32 &&
+		strncmp(p + strlen(url), ": ", 2) == 0)
+		detail = p + strlen(url) + 2;
+
 	if (err->code[0] != '\0')
 		ereport(ERROR,
 				(errcode(sqlstate),
 				 errmsg("could not %s \"%s\": %s", what, url, err->code),
-				 errdetail_internal("%s", err->message)));
+				 errdetail_internal("%s", detail)));
 	ereport(ERROR,
 			(errcode(sqlstate),
 			 errmsg("could not %s \"%s\"", what, url),
-			 errdetail_internal("%s", err->message)));
+			 errdetail_internal("%s", detail)));
 }
 
 /*

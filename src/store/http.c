@@ -412,6 +412,12 @@ xfer_setup(HttpXfer *x, const HttpConfig *cfg, const HttpRequest *req,
 	SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SET(CURLOPT_LOW_SPEED_TIME, low_speed_s);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	/*
+	 * Ignore http_proxy/https_proxy in the server's environment: requests go
+	 * only where the server's endpoint option says, never to a host an
+	 * inherited variable names.
+	 */
+	SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_SSL_VERIFYPEER, cfg->verify_tls ? 1L : 0L);
 	SET(CURLOPT_SSL_VERIFYHOST, cfg->verify_tls ? 2L : 0L);
 	if (cfg->ca_file != NULL)
@@ -581,7 +587,7 @@ HttpPerform(HttpClient *client, const HttpRequest *req, size_t max_body,
 			curl_multi_remove_handle(x.multi, x.easy);
 		}
 	}
-	/* curl still points at the list until the next reset; it is unused */
+	/* drop curl's pointer to the list before wiping and freeing it */
 	curl_easy_setopt(x.easy, CURLOPT_HTTPHEADER, NULL);
 	free_headers(x.headers);
 

@@ -188,6 +188,30 @@ s3_error_retries(TelemError *err, int retries)
 	trim_partial_utf8(err->message);
 }
 
+#define S3_CONTEXT_LEN		640
+#define S3_CONTEXT_KEY_MAX	300
+
+/*
+ * Describe an object for error messages: "VERB s3://BUCKET/KEY", the key
+ * shortened to S3_CONTEXT_KEY_MAX bytes on a character boundary.
+ */
+static void
+s3_context(char buf[S3_CONTEXT_LEN], const char *verb, const char *bucket,
+		   const char *key)
+{
+	size_t		full = strlen(key);
+	size_t		klen = full;
+
+	if (klen > S3_CONTEXT_KEY_MAX)
+	{
+		klen = S3_CONTEXT_KEY_MAX;
+		while (klen > 0 && ((unsigned char) key[klen] & 0xC0) == 0x80)
+			klen--;
+	}
+	snprintf(buf, S3_CONTEXT_LEN, "%s s3://%.255s/%.*s%s", verb, bucket,
+			 (int) klen, key, klen < full ? "..." : "");
+}
+
 /* malloc'd printf; NULL when out of memory. */
 static char *__attribute__((format(printf, 1, 2)))
 s3_printf(const char *fmt,...)
@@ -368,7 +392,7 @@ s3_list_page(TelemStore *store, const char *prefix, const char *token,
 	char	   *enc_token = NULL;
 	char	   *query = NULL;
 	char	   *url = NULL;
-	char	   *context = NULL;
+	char		context[S3_CONTEXT_LEN];
 	const char *path = s->bucket_path[0] != '\0' ? s->bucket_path : "/";
 	int			attempt = 0;
 	bool		ok = false;
@@ -391,8 +415,8 @@ s3_list_page(TelemStore *store, const char *prefix, const char *token,
 						  prefix[0] != '\0' ? enc_prefix : "");
 	if (query != NULL)
 		url = s3_printf("%s://%s%s?%s", s->scheme, s->host, path, query);
-	context = s3_printf("could not list s3://%s/%.300s", s->bucket, prefix);
-	if (url == NULL || context == NULL)
+	s3_context(context, "could not list", s->bucket, prefix);
+	if (url == NULL)
 	{
 		s3_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
 		goto done;
@@ -450,7 +474,6 @@ done:
 	free(enc_token);
 	free(query);
 	free(url);
-	free(context);
 	return ok;
 }
 
@@ -510,10 +533,9 @@ s3_try_open(S3Reader *r, bool resuming, TelemError *err)
 	int			curl_code = 0;
 	long		status;
 	bool		ok;
-	char		context[400];
+	char		context[S3_CONTEXT_LEN];
 
-	snprintf(context, sizeof(context), "could not read s3://%s/%.300s",
-			 s->bucket, r->key);
+	s3_context(context, "could not read", s->bucket, r->key);
 	memset(err, 0, sizeof(*err));
 
 	if (!s3_sign(s, r->path, NULL, &h, err))
@@ -677,9 +699,11 @@ s3_open(TelemStore *store, const TelemObject *obj, int64_t offset,
 	}
 	if (offset < 0)
 	{
-		s3_error(err, TELEM_ERR_CONFIG, 0, NULL,
-				 "negative offset %lld for s3://%s/%.300s",
-				 (long long) offset, s->bucket, obj->key);
+		char		context[S3_CONTEXT_LEN];
+
+		s3_context(context, "cannot read", s->bucket, obj->key);
+		s3_error(err, TELEM_ERR_CONFIG, 0, NULL, "%s: negative offset %lld",
+				 context, (long long) offset);
 		return NULL;
 	}
 
@@ -734,7 +758,7 @@ static ssize_t
 s3_read(TelemReader *reader, void *buf, size_t len, TelemError *err)
 {
 	S3Reader   *r = (S3Reader *) reader;
-	char		context[400];
+	char		context[S3_CONTEXT_LEN];
 
 	if (len == 0)
 		return 0;
@@ -763,8 +787,7 @@ s3_read(TelemReader *reader, void *buf, size_t len, TelemError *err)
 			return n;
 		}
 
-		snprintf(context, sizeof(context), "could not read s3://%s/%.300s",
-				 r->s3->bucket, r->key);
+		s3_context(context, "could not read", r->s3->bucket, r->key);
 		if (n == 0)
 		{
 			int64_t		expect = r->end >= 0 ? r->end : r->total;
