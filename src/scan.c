@@ -116,7 +116,7 @@ partition_value(const char *key, const char *name)
 			initStringInfo(&out);
 			for (; v < end; v++)
 			{
-				if (*v == '%' && v + 2 < end + 0 + 1 &&
+				if (*v == '%' && end - v > 2 &&
 					isxdigit((unsigned char) v[1]) && isxdigit((unsigned char) v[2]))
 				{
 					char		hex[3] = {v[1], v[2], '\0'};

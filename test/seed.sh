@@ -33,6 +33,11 @@ rm "$v"/day=2[12]/*.src
 # A gzip stream cut short: must be an error, never a short read.
 head -c 60 "$v/day=21/part-0001.jsonl.gz" > "$data/trunc/part-0001.jsonl.gz"
 
+# Partition values that need percent-decoding.
+mkdir -p "$data/sites/site=M%C3%BCnchen/day=21" "$data/sites/site=a%2Fb/day=22"
+echo '{"device_id":"veh-m"}' > "$data/sites/site=M%C3%BCnchen/day=21/part-1.jsonl"
+echo '{"device_id":"veh-ab"}' > "$data/sites/site=a%2Fb/day=22/part-1.jsonl"
+
 # 1,500 one-line objects: more than one ListObjectsV2 page of 1,000.
 for i in $(seq -w 1 1500); do
 	printf '{"n":%d}\n' "$((10#$i))" > "$data/many/obj-$i.jsonl"

@@ -152,3 +152,12 @@ SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_material = off
 SELECT a.device_id, count(*) FROM day21_gzip a JOIN day22_zstd b USING (device_id)
   GROUP BY 1 ORDER BY 1;
 RESET enable_hashjoin; RESET enable_mergejoin; RESET enable_material;
+
+-- ===================================================================
+-- partition values are percent-decoded
+-- ===================================================================
+\set loc :base 'sites/'
+CREATE FOREIGN TABLE sites (device_id text, site text OPTIONS (partition 'site'),
+                            day int OPTIONS (partition 'day'))
+  SERVER :srv OPTIONS (location :'loc', format 'jsonl');
+SELECT * FROM sites ORDER BY site;

@@ -28,10 +28,11 @@
  *	- cJSON is more lenient than RFC 8259: it takes leading zeros and "1.",
  *	  raw control characters in strings, and any byte <= 0x20 as whitespace.
  *	  (A leading BOM, and \u escapes with bad hex digits, which cJSON would
- *	  turn into a NUL, are refused here before cJSON sees the line.)  It is
- *	  stricter in one place: numbers longer than 63 characters are refused.
- *	  It allows 1000 levels of nesting, the scanner 512.  The scanner is the
- *	  strict one; test/fuzz/fuzz_jsonl.c checks it against a validator.
+ *	  turn into a NUL, are refused here before cJSON sees the line.)  It
+ *	  allows 1000 levels of nesting, the scanner 512.  (cJSON 1.7.15 without
+ *	  the CVE-2023-26819 fix also refuses numbers longer than 63 characters.)
+ *	  The scanner is the strict one; test/fuzz/fuzz_jsonl.c checks it against
+ *	  an independent validator.
  *
  * Both implementations refuse "\u0000" (SQL text cannot hold NUL) and
  * unpaired surrogate escapes, in any string of the line.

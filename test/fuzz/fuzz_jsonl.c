@@ -19,9 +19,10 @@
  *	- when SCAN and JSONL_IMPL_CJSON both accept, they agree field by field:
  *	  types equal, strings byte-equal, numbers numerically equal, objects
  *	  and arrays equal as parsed trees.
- *	- when SCAN accepts, CJSON accepts too, except for the one place cJSON
- *	  is stricter than RFC 8259: it refuses numbers longer than 63
- *	  characters.
+ *	- when SCAN accepts, CJSON accepts too.  (cJSON 1.7.15 without the
+ *	  CVE-2023-26819 fix refuses numbers longer than 63 characters; only
+ *	  that case is let through.  Debian's 1.7.15-1+deb12u3 and later have
+ *	  the fix.)
  *
  * When cJSON accepts what SCAN refuses, SCAN is right (the strict validator
  * says so); these are cJSON's known leniencies and are not reported:
@@ -298,7 +299,7 @@ strict_record(const unsigned char *s, size_t n)
 	return v.i == n;
 }
 
-/* Does s contain a run of more than 63 number characters (cJSON's limit)? */
+/* Does s contain a run of more than 63 number characters (old cJSON's limit)? */
 static bool
 has_long_number(const unsigned char *s, size_t n)
 {
@@ -325,13 +326,14 @@ has_long_number(const unsigned char *s, size_t n)
 static double
 num_of(const char *p, size_t len)
 {
-	char		buf[128];
+	char	   *buf = malloc(len + 1);
+	double		v;
 
-	if (len >= sizeof(buf))
-		FAIL("number text of %zu bytes", len);
 	memcpy(buf, p, len);
 	buf[len] = '\0';
-	return strtod(buf, NULL);
+	v = strtod(buf, NULL);
+	free(buf);
+	return v;
 }
 
 /*

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# bench/run.sh -- the telem_fdw benchmark, in one command:
+#
+#   bash bench/run.sh [--quick] [--rows N] [--runs N] [--markdown] [--keep]
+#
+#   --rows N     rows in the data set (default 1,000,000; about 238 MB of JSONL
+#                and 90 MB of CSV per million rows)
+#   --quick      smoke run: 100,000 rows
+#   --runs N     timed runs per case (default 3); the table shows best and median
+#   --markdown   also print the tables as Markdown (for docs/performance.md)
+#   --keep       keep the state dir (data, logs) instead of deleting it
+#
+# What it does, all on this machine (loopback only):
+#   1. checks that telem_fdw is installed in pg_config's server (runs
+#      `make install` in the repo root when it is not) and that bench/'s
+#      pinned npm packages (DuckDB) are installed (`npm ci` when they are not);
+#   2. starts its own PostgreSQL 15 and Ceph RGW with test/harness/services.sh
+#      in a fresh state dir, and stops them on exit, whatever happens;
+#   3. writes one data set, the same rows as JSONL (plain, gzip -6, zstd -3)
+#      and as CSV, from test/gen_telemetry.py (a 100k-row block generated once
+#      and repeated, since the generator is slow) and uploads the zstd JSONL
+#      object to RGW (not timed);
+#   4. times every case (bench/setup.sql makes the tables): the same aggregate
+#      over two fields, count(*), sum(speed_kmh), max(engine_rpm), for
+#        - COPY of the CSV into an UNLOGGED table (the reference),
+#        - file_fdw over the CSV,
+#        - DuckDB (bench/duckdb_scan.mjs, SET threads = 1) read_json / read_csv,
+#        - telem_fdw: JSONL plain / gzip / zstd and CSV from files, JSONL zstd
+#          from S3 (RGW),
+#      plus the same over all 12 fields for telem_fdw, file_fdw and DuckDB;
+#      PostgreSQL cases are timed by psql's \timing, one fresh session per
+#      case, with jit = off; DuckDB cases inside node;
+#   5. prints the table and the ratios (bench/report.py), and checks that every
+#      engine computed the same answer (exits 1 if not). Timings only report:
+#      nothing here passes or fails on speed.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+rows=1000000
+runs=3
+markdown=""
+keep=""
+
+usage() { sed -n 's/^#   bash bench/usage: bash bench/p' "$0" >&2; exit 2; }
+while (($#)); do
+    case $1 in
+        --quick) rows=100000 ;;
+        --rows) rows=${2:?}; shift ;;
+        --runs) runs=${2:?}; shift ;;
+        --markdown) markdown=--markdown ;;
+        --keep) keep=1 ;;
+        -h | --help) usage ;;
+        *) echo "run.sh: unknown argument $1" >&2; usage ;;
+    esac
+    shift
+done
+[[ $rows =~ ^[1-9][0-9]*$ && $runs =~ ^[1-9][0-9]*$ ]] || usage
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+# --- 1. prerequisites ------------------------------------------------------
+PG_CONFIG=${PG_CONFIG:-pg_config}
+if [[ ! -f $($PG_CONFIG --sharedir)/extension/telem_fdw.control ||
+      ! -f $($PG_CONFIG --pkglibdir)/telem_fdw.so ]]; then
+    log "telem_fdw is not installed: make install in $root"
+    make -C "$root" -s install >&2
+fi
+if [[ ! -d $here/node_modules/@duckdb/node-api ||
+      $here/package-lock.json -nt $here/node_modules/.package-lock.json ]]; then
+    log "npm ci in bench/"
+    (cd "$here" && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
+
+# --- 2. services -----------------------------------------------------------
+state=$(mktemp -d /tmp/telem-bench.XXXXXX)
+chmod 755 "$state"
+cleanup() {
+    bash "$root/test/harness/services.sh" stop "$state" >>"$state/services.log" 2>&1 || true
+    if [[ -n $keep ]]; then log "state kept in $state"; else rm -rf "$state"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+log "state dir $state; starting services"
+if ! bash "$root/test/harness/services.sh" start "$state" >"$state/services.log" 2>&1; then
+    cat "$state/services.log" >&2
+    exit 1
+fi
+# shellcheck disable=SC1091
+source "$state/env.sh"
+export PGOPTIONS="-c jit=off"
+
+# --- 3. data -----------------------------------------------------------------
+data=$state/data
+mkdir -p "$data"/{block,jsonl,jsonl_gz,jsonl_zst,csv}
+block=$((rows < 100000 ? rows : 100000))
+reps=$((rows / block))
+rest=$((rows % block))
+log "generating $rows rows ($reps x $block-row block + $rest)"
+python3 "$root/test/gen_telemetry.py" --rows "$block" --format jsonl >"$data/block/b.jsonl" &
+python3 "$root/test/gen_telemetry.py" --rows "$block" --format csv >"$data/block/b.csv"
+wait $!
+head -n 1 "$data/block/b.csv" >"$data/block/header.csv"
+tail -n +2 "$data/block/b.csv" >"$data/block/body.csv"
+{
+    for ((i = 0; i < reps; i++)); do cat "$data/block/b.jsonl"; done
+    head -n "$rest" "$data/block/b.jsonl"
+} >"$data/jsonl/t.jsonl"
+{
+    cat "$data/block/header.csv"
+    for ((i = 0; i < reps; i++)); do cat "$data/block/body.csv"; done
+    head -n "$rest" "$data/block/body.csv"
+} >"$data/csv/t.csv"
+rm -rf "$data/block"
+log "compressing (gzip -6, zstd -3)"
+gzip -6 -c "$data/jsonl/t.jsonl" >"$data/jsonl_gz/t.jsonl.gz" &
+gz_pid=$!
+zstd -q -3 -T1 -c "$data/jsonl/t.jsonl" >"$data/jsonl_zst/t.jsonl.zst"
+wait "$gz_pid"
+chmod -R a+rX "$data"
+size() { stat -c %s "$1"; }
+jsonl_bytes=$(size "$data/jsonl/t.jsonl")
+csv_bytes=$(size "$data/csv/t.csv")
+gz_bytes=$(size "$data/jsonl_gz/t.jsonl.gz")
+zst_bytes=$(size "$data/jsonl_zst/t.jsonl.zst")
+
+log "uploading the zstd object to RGW"
+bash "$root/test/harness/s3.sh" mb bench >/dev/null
+bash "$root/test/harness/s3.sh" put bench jsonl_zst/t.jsonl.zst "$data/jsonl_zst/t.jsonl.zst" >/dev/null
+
+psql -X -q -v ON_ERROR_STOP=1 \
+    -v csv_file="$data/csv/t.csv" \
+    -v jsonl_dir="$data/jsonl/" -v jsonl_gz_dir="$data/jsonl_gz/" \
+    -v jsonl_zst_dir="$data/jsonl_zst/" \
+    -v s3_endpoint="$TELEM_S3_ENDPOINT" -v s3_key="$TELEM_S3_ACCESS_KEY" \
+    -v s3_secret="$TELEM_S3_SECRET_KEY" -v s3_location="s3://bench/jsonl_zst/" \
+    -f "$here/setup.sql"
+
+# --- 4. cases ----------------------------------------------------------------
+# The two query shapes. Column names are the same in every table (setup.sql);
+# sums are rounded only for the cross-engine answer check.
+agg2='count(*), round(sum(speed_kmh)::numeric, 2), max(engine_rpm)'
+agg12="count(*), round(sum(speed_kmh)::numeric, 2), max(engine_rpm), count(device_id),"
+agg12+=" max(ts), max(ts_ms), round(sum(lat)::numeric, 2), round(sum(lon)::numeric, 2),"
+agg12+=" round(sum(fuel_level)::numeric, 2), max(engine_temp_c), round(sum(pressure_bar)::numeric, 2),"
+agg12+=" round(sum(vibration_mm_s)::numeric, 2), count(status)"
+results=$state/results.tsv
+: >"$results"
+
+# PostgreSQL cases: NAME, statement timed, statement run untimed before it,
+# statement run untimed after it (whose row is the answer when the timed one
+# returns none, as COPY does).
+pg_cases=(
+    "copy_csv|COPY bench_copy FROM '$data/csv/t.csv' (FORMAT csv, HEADER true)|TRUNCATE bench_copy|SELECT $agg2 FROM bench_copy"
+    "file_fdw_csv|SELECT $agg2 FROM ff_csv||"
+    "telem_jsonl|SELECT $agg2 FROM tj||"
+    "telem_jsonl_gz|SELECT $agg2 FROM tj_gz||"
+    "telem_jsonl_zst|SELECT $agg2 FROM tj_zst||"
+    "telem_csv|SELECT $agg2 FROM tc||"
+    "telem_s3_jsonl_zst|SELECT $agg2 FROM ts3_zst||"
+    "telem_jsonl_12|SELECT $agg12 FROM tj||"
+    "telem_csv_12|SELECT $agg12 FROM tc||"
+    "file_fdw_csv_12|SELECT $agg12 FROM ff_csv||"
+)
+duck_cases=(
+    duckdb_jsonl="$data/jsonl/t.jsonl"
+    duckdb_jsonl_gz="$data/jsonl_gz/t.jsonl.gz"
+    duckdb_jsonl_zst="$data/jsonl_zst/t.jsonl.zst"
+    duckdb_csv="$data/csv/t.csv"
+    duckdb_jsonl_12="$data/jsonl/t.jsonl"
+)
+
+# pg_round RUN: every PostgreSQL case once, in one psql session; appends
+# NAME RUN SECONDS RESULT lines (seconds from psql's \timing).
+pg_round() {
+    local run=$1 c name sql before after script=$state/round.sql
+    {
+        echo '\set ON_ERROR_STOP on'
+        for c in "${pg_cases[@]}"; do
+            IFS='|' read -r name sql before after <<<"$c"
+            echo "\\echo @case $name"
+            [[ -z $before ]] || echo "$before;"
+            echo '\timing on'
+            echo "$sql;"
+            echo '\timing off'
+            [[ -z $after ]] || echo "$after;"
+        done
+        echo 'TRUNCATE bench_copy;'
+    } >"$script"
+    psql -X -q -A -t -f "$script" | awk -v run="$run" '
+        function flush() { if (name != "") printf "%s\t%s\t%.4f\t%s\n", name, run, ms / 1000, res }
+        /^@case / { flush(); name = substr($0, 7); ms = ""; res = ""; next }
+        /^Time: / { ms = $2; next }
+        { res = $0 }
+        END { flush() }' >>"$results"
+}
+
+# Rounds interleave the cases (round r runs every case once), so a change in
+# background load during the run spreads over all cases instead of skewing one.
+for ((run = 1; run <= runs; run++)); do
+    log "round $run of $runs: PostgreSQL cases (${#pg_cases[@]})"
+    pg_round "$run"
+    log "round $run of $runs: DuckDB cases (${#duck_cases[@]})"
+    node "$here/duckdb_scan.mjs" 1 "${duck_cases[@]}" | awk -v run="$run" 'BEGIN { FS = OFS = "\t" } { $2 = run; print }' >>"$results"
+done
+
+# --- 5. report ---------------------------------------------------------------
+[[ -z $keep ]] || cp "$results" "$state/results.kept.tsv"
+rev=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
+python3 "$here/report.py" $markdown --results "$results" --rows "$rows" --runs "$runs" \
+    --jsonl-bytes "$jsonl_bytes" --csv-bytes "$csv_bytes" \
+    --gz-bytes "$gz_bytes" --zst-bytes "$zst_bytes" \
+    --info "telem_fdw $rev; $(psql -X -A -t -c 'SHOW server_version' | cut -d' ' -f1 | sed 's/^/PostgreSQL /'); DuckDB $(node -p 'require("'"$here"'/node_modules/@duckdb/node-api/package.json").version'); $(nproc) cores"

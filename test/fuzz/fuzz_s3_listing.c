@@ -1,0 +1,64 @@
+/*-------------------------------------------------------------------------
+ *
+ * fuzz_s3_listing.c
+ *		libFuzzer target for the S3 XML parsers (listing, error body, dates).
+ *
+ * The input is handed to S3ParseListing and S3ParseErrorBody as a reply
+ * body.  Neither may crash, leak or read out of bounds; a listing that
+ * parses must be internally consistent (every object has a key, sizes are
+ * not negative), and an error body's code and message stay terminated
+ * within their buffers.
+ *
+ * IDENTIFICATION
+ *		test/fuzz/fuzz_s3_listing.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/s3_listing.h"
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	TelemObjectPage page;
+	TelemError	err;
+	char		code[64];
+	char		message[256];
+	char	   *text;
+	int64_t		t;
+	int			i;
+
+	memset(&page, 0, sizeof(page));
+	memset(&err, 0, sizeof(err));
+	if (S3ParseListing((const char *) data, size, &page, &err))
+	{
+		for (i = 0; i < page.nobjects; i++)
+		{
+			if (page.objects[i].key == NULL || page.objects[i].size < 0)
+				abort();
+		}
+	}
+	else if (err.message[0] == '\0')
+		abort();				/* a failure must say why */
+	TelemObjectPageFree(&page);
+
+	S3ParseErrorBody((const char *) data, size, code, message);
+	if (memchr(code, '\0', sizeof(code)) == NULL ||
+		memchr(message, '\0', sizeof(message)) == NULL)
+		abort();
+
+	/* the timestamp parser takes a C string */
+	text = malloc(size + 1);
+	if (text == NULL)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	(void) S3ParseTimestamp(text, &t);
+	free(text);
+	return 0;
+}
