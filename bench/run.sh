@@ -27,9 +27,13 @@
 #        - DuckDB (bench/duckdb_scan.mjs, SET threads = 1) read_json / read_csv,
 #        - telem_fdw: JSONL plain / gzip / zstd and CSV from files, JSONL zstd
 #          from S3 (RGW),
-#      plus the same over all 12 fields for telem_fdw, file_fdw and DuckDB;
-#      PostgreSQL cases are timed by psql's \timing, one fresh session per
-#      case, with jit = off; DuckDB cases inside node;
+#      plus the same over all 12 fields for telem_fdw, file_fdw and DuckDB,
+#      and both queries over the rows already in a heap table (the cost of
+#      the aggregates alone);
+#      PostgreSQL cases are timed by psql's \timing (jit = off, no parallel
+#      workers), DuckDB cases inside node; the runs are interleaved in rounds (every case once per
+#      round) so that background load skews all cases alike; all files are
+#      in the page cache (just written), so this measures CPU, not disk;
 #   5. prints the table and the ratios (bench/report.py), and checks that every
 #      engine computed the same answer (exits 1 if not). Timings only report:
 #      nothing here passes or fails on speed.
@@ -88,7 +92,10 @@ if ! bash "$root/test/harness/services.sh" start "$state" >"$state/services.log"
 fi
 # shellcheck disable=SC1091
 source "$state/env.sh"
-export PGOPTIONS="-c jit=off"
+# Other work on the machine skews every figure: record the load around the run.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# One process per query, like every other case here, and no JIT compile time.
+export PGOPTIONS="-c jit=off -c max_parallel_workers_per_gather=0"
 
 # --- 3. data -----------------------------------------------------------------
 data=$state/data
@@ -135,6 +142,9 @@ psql -X -q -v ON_ERROR_STOP=1 \
     -v s3_endpoint="$TELEM_S3_ENDPOINT" -v s3_key="$TELEM_S3_ACCESS_KEY" \
     -v s3_secret="$TELEM_S3_SECRET_KEY" -v s3_location="s3://bench/jsonl_zst/" \
     -f "$here/setup.sql"
+psql -X -q -v ON_ERROR_STOP=1 \
+    -c "COPY bench_heap FROM '$data/csv/t.csv' (FORMAT csv, HEADER true)" \
+    -c "VACUUM (FREEZE, ANALYZE) bench_heap"
 
 # --- 4. cases ----------------------------------------------------------------
 # The two query shapes. Column names are the same in every table (setup.sql);
@@ -161,6 +171,8 @@ pg_cases=(
     "telem_jsonl_12|SELECT $agg12 FROM tj||"
     "telem_csv_12|SELECT $agg12 FROM tc||"
     "file_fdw_csv_12|SELECT $agg12 FROM ff_csv||"
+    "heap|SELECT $agg2 FROM bench_heap||"
+    "heap_12|SELECT $agg12 FROM bench_heap||"
 )
 duck_cases=(
     duckdb_jsonl="$data/jsonl/t.jsonl"
@@ -175,24 +187,26 @@ duck_cases=(
 pg_round() {
     local run=$1 c name sql before after script=$state/round.sql
     {
-        echo '\set ON_ERROR_STOP on'
+        printf '%s\n' '\set ON_ERROR_STOP on'
         for c in "${pg_cases[@]}"; do
             IFS='|' read -r name sql before after <<<"$c"
-            echo "\\echo @case $name"
+            printf '\\echo @case %s\n' "$name"
             [[ -z $before ]] || echo "$before;"
-            echo '\timing on'
-            echo "$sql;"
-            echo '\timing off'
+            printf '%s\n' '\timing on' "$sql;" '\timing off'
             [[ -z $after ]] || echo "$after;"
         done
         echo 'TRUNCATE bench_copy;'
     } >"$script"
     psql -X -q -A -t -f "$script" | awk -v run="$run" '
-        function flush() { if (name != "") printf "%s\t%s\t%.4f\t%s\n", name, run, ms / 1000, res }
+        function flush() {
+            if (name == "") return
+            if (ms == "") { print "bench: no timing for " name > "/dev/stderr"; bad = 1; exit 1 }
+            printf "%s\t%s\t%.4f\t%s\n", name, run, ms / 1000, res
+        }
         /^@case / { flush(); name = substr($0, 7); ms = ""; res = ""; next }
         /^Time: / { ms = $2; next }
         { res = $0 }
-        END { flush() }' >>"$results"
+        END { if (!bad) flush() }' >>"$results"
 }
 
 # Rounds interleave the cases (round r runs every case once), so a change in
@@ -205,9 +219,9 @@ for ((run = 1; run <= runs; run++)); do
 done
 
 # --- 5. report ---------------------------------------------------------------
-[[ -z $keep ]] || cp "$results" "$state/results.kept.tsv"
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 rev=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
 python3 "$here/report.py" $markdown --results "$results" --rows "$rows" --runs "$runs" \
     --jsonl-bytes "$jsonl_bytes" --csv-bytes "$csv_bytes" \
     --gz-bytes "$gz_bytes" --zst-bytes "$zst_bytes" \
-    --info "telem_fdw $rev; $(psql -X -A -t -c 'SHOW server_version' | cut -d' ' -f1 | sed 's/^/PostgreSQL /'); DuckDB $(node -p 'require("'"$here"'/node_modules/@duckdb/node-api/package.json").version'); $(nproc) cores"
+    --info "telem_fdw $rev; $(psql -X -A -t -c 'SHOW server_version' | cut -d' ' -f1 | sed 's/^/PostgreSQL /'); DuckDB $(node -p 'require("'"$here"'/node_modules/@duckdb/node-api/package.json").version'); $(nproc) cores; load average (1/5/15 min) before $load_before, after $load_after"

@@ -11,6 +11,7 @@
 -- Every table has the same 12 columns with the same names, so the queries in
 -- run.sh read the same text for every table:
 --   bench_copy      UNLOGGED heap table, the target of the COPY baseline
+--   bench_heap      UNLOGGED heap table, loaded once: aggregates without parsing
 --   ff_csv          file_fdw over the CSV
 --   tj, tj_gz, tj_zst  telem_fdw, file provider, JSONL plain / gzip / zstd
 --   tc              telem_fdw, file provider, CSV
@@ -27,6 +28,11 @@ CREATE UNLOGGED TABLE bench_copy (
     device_id text, ts bigint, ts_ms bigint, speed_kmh float8, lat float8,
     lon float8, fuel_level float8, engine_rpm int, engine_temp_c float8,
     pressure_bar float8, vibration_mm_s float8, status text);
+
+-- The same rows loaded once into a heap table: the cost of the aggregates
+-- alone, with no parsing (run.sh loads it).
+DROP TABLE IF EXISTS bench_heap;
+CREATE UNLOGGED TABLE bench_heap (LIKE bench_copy);
 
 DROP SERVER IF EXISTS bench_ff CASCADE;
 CREATE SERVER bench_ff FOREIGN DATA WRAPPER file_fdw;

@@ -325,6 +325,32 @@ codec_avail(const TelemCodec *codec)
 }
 
 /*
+ * A decoder made no progress.  That is a truncated stream when the source
+ * is exhausted, a decoder fault when input is still waiting, and fine
+ * otherwise (the caller reads more).  Returns false with err set on
+ * failure.
+ */
+static bool
+codec_check_stalled(TelemCodec *codec, TelemError *err, const char *name)
+{
+	if (codec_avail(codec) == 0 && codec->src_eof)
+	{
+		codec_fail(codec, err, TELEM_ERR_DATA,
+				   "%s stream truncated at compressed offset %lld",
+				   name, (long long) codec->in_offset);
+		return false;
+	}
+	if (codec_avail(codec) != 0)
+	{
+		codec_fail(codec, err, TELEM_ERR_DATA,
+				   "%s decoder made no progress at compressed offset %lld",
+				   name, (long long) codec->in_offset);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Make at least 'want' undecoded bytes available in the input buffer,
  * reading from the source as often as needed; fewer are available only at
  * end of source.  want must be <= CODEC_INBUF_SIZE.  Returns false (error
@@ -509,14 +535,8 @@ codec_read_gzip(TelemCodec *codec, unsigned char *buf, size_t len,
 				break;
 			case Z_BUF_ERROR:
 				/* No progress possible: only when out of input. */
-				if (codec_avail(codec) == 0 && codec->src_eof)
-					return codec_fail(codec, err, TELEM_ERR_DATA,
-									  "gzip stream truncated at compressed offset %lld",
-									  (long long) codec->in_offset);
-				if (codec_avail(codec) != 0)
-					return codec_fail(codec, err, TELEM_ERR_DATA,
-									  "zlib made no progress at compressed offset %lld",
-									  (long long) codec->in_offset);
+				if (!codec_check_stalled(codec, err, "gzip"))
+					return -1;
 				break;
 			case Z_MEM_ERROR:
 				return codec_fail(codec, err, TELEM_ERR_OUT_OF_MEMORY,
@@ -622,14 +642,8 @@ codec_read_zstd(TelemCodec *codec, unsigned char *buf, size_t len,
 		if (consumed == 0 && out.pos == produced)
 		{
 			/* No progress: it wants input we do not have. */
-			if (codec_avail(codec) == 0 && codec->src_eof)
-				return codec_fail(codec, err, TELEM_ERR_DATA,
-								  "zstd stream truncated at compressed offset %lld",
-								  (long long) codec->in_offset);
-			if (codec_avail(codec) != 0)
-				return codec_fail(codec, err, TELEM_ERR_DATA,
-								  "zstd made no progress at compressed offset %lld",
-								  (long long) codec->in_offset);
+			if (!codec_check_stalled(codec, err, "zstd"))
+				return -1;
 		}
 		produced = out.pos;
 	}

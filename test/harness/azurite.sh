@@ -10,6 +10,8 @@
 #          STATE_DIR/env.azurite.sh. A no-op if already running for this dir.
 #   stop   SIGTERM by pid file, SIGKILL after 10 s. Never fails.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$(realpath "$0")")/lib.sh"
 
 usage() { echo "usage: $0 start|stop STATE_DIR" >&2; exit 2; }
 [[ $# -eq 2 ]] || usage
@@ -26,10 +28,6 @@ KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/K
 log() { echo "azurite: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # pid from our pid file, only if that process is still ours.
 our_pid() {
     local pid
@@ -38,23 +36,10 @@ our_pid() {
     echo "$pid"
 }
 
-# alive PID: running and not a zombie (a zombie is dead, just not reaped yet).
-alive() {
-    local st
-    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-    [[ ${st:0:1} != Z ]]
-}
-
 halt() {
-    local pid i
+    local pid
     pid=$(our_pid) || { rm -f "$pidfile"; return 0; }
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    while alive "$pid"; do sleep 0.05; done
+    halt_pid "$pid" TERM 10
     rm -f "$pidfile"
 }
 

@@ -11,6 +11,8 @@
 #          STATE_DIR/env.pg.sh. A no-op if this state dir's server is running.
 #   stop   pg_ctl stop (fast, then immediate); keeps only the log. Never fails.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$(realpath "$0")")/lib.sh"
 
 usage() { echo "usage: $0 start|stop STATE_DIR" >&2; exit 2; }
 [[ $# -eq 2 ]] || usage
@@ -25,10 +27,6 @@ DB=${PG_DATABASE:-telem}
 log() { echo "pg: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 as_pg() { runuser -u postgres -- "$@"; }
-
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 running() { [[ -f $data/postmaster.pid ]] && as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 

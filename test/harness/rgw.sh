@@ -19,6 +19,8 @@
 #      RGW_ACCESS_KEY / RGW_SECRET_KEY (test-only S3 credentials),
 #      RGW_START_TIMEOUT (seconds to wait for the gateway, default 60).
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$(realpath "$0")")/lib.sh"
 
 usage() { echo "usage: $0 start|stop STATE_DIR" >&2; exit 2; }
 [[ $# -eq 2 ]] || usage
@@ -34,10 +36,6 @@ REGION=us-east-1
 
 log() { echo "rgw: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
-
-free_port() {
-    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # pid_of NAME: pid from our pid file, only if that process is still one of ours.
 pid_of() {
@@ -55,27 +53,11 @@ spawn() {
     disown
 }
 
-# alive PID: running and not a zombie (a zombie is dead, just not reaped yet).
-alive() {
-    local st
-    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
-    [[ ${st:0:1} != Z ]]
-}
-
 # halt NAME SIGNAL SECONDS: signal our daemon, wait, then SIGKILL it.
 halt() {
-    local pid i
+    local pid
     pid=$(pid_of "$1") || { rm -f "$dir/run/$1.pid"; return 0; }
-    kill "-$2" "$pid" 2>/dev/null || true
-    for ((i = 0; i < $3 * 10; i++)); do
-        alive "$pid" || break
-        sleep 0.1
-    done
-    if alive "$pid"; then
-        log "$1 (pid $pid) still up after $3 s, SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        while alive "$pid"; do sleep 0.05; done
-    fi
+    halt_pid "$pid" "$2" "$3"
     rm -f "$dir/run/$1.pid"
 }
 

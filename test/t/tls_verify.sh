@@ -21,7 +21,8 @@ openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
 	-extfile ext.cnf -out srv.pem 2>/dev/null
 chmod a+r ca.pem
 
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+source "$TEST_DIR/harness/lib.sh"
+port=$(free_port)
 openssl s_server -accept "127.0.0.1:$port" -cert srv.pem -key srv.key -www -quiet >/dev/null 2>&1 &
 _pids+=($!)
 for _ in $(seq 50); do
