@@ -15,6 +15,7 @@ OBJS = \
 	src/option.o \
 	src/scan.o \
 	src/store_glue.o \
+	src/loader/object_set.o \
 	src/format/jsonl.o \
 	src/format/jsonl_extract.o \
 	src/format/copy_format.o \
@@ -44,7 +45,7 @@ include $(PGXS)
 
 # PGXS does not track header dependencies; a stale object with an old
 # struct layout crashes the backend, so every object depends on every header.
-$(OBJS): $(wildcard src/*.h src/store/*.h src/format/*.h)
+$(OBJS): $(wildcard src/*.h src/*/*.h)
 
 unitcheck:
 	$(MAKE) -C test/unit check

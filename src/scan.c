@@ -196,6 +196,34 @@ fill_object_values(TelemScan *scan)
 	}
 }
 
+/*
+ * The loader's restriction as a listing page: a malloc'd copy, so that it is
+ * freed like any other page.
+ */
+static bool
+restricted_page(TelemScan *scan, TelemObjectPage *page, TelemError *err)
+{
+	int			i;
+
+	page->objects = calloc(Max(scan->nrestricted, 1), sizeof(TelemObject));
+	if (page->objects == NULL)
+		return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY, "out of memory");
+	for (i = 0; i < scan->nrestricted; i++)
+	{
+		const TelemObject *src = &scan->restricted[i];
+		TelemObject *dst = &page->objects[page->nobjects];
+
+		*dst = *src;
+		dst->key = strdup(src->key);
+		dst->etag = src->etag ? strdup(src->etag) : NULL;
+		page->nobjects++;
+		if (dst->key == NULL || (src->etag && dst->etag == NULL))
+			return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY, "out of memory");
+	}
+	page->next_token = NULL;
+	return true;
+}
+
 /* Fetch the next listing page; false when the listing is exhausted. */
 static bool
 fetch_page(TelemScan *scan)
@@ -213,8 +241,11 @@ fetch_page(TelemScan *scan)
 	scan->page_pos = 0;
 
 	memset(&err, 0, sizeof(err));
-	ok = scan->store->ops->list_page(scan->store, scan->opts->prefix, token,
-									 &scan->page, &err);
+	if (scan->restricted != NULL)
+		ok = restricted_page(scan, &scan->page, &err);
+	else
+		ok = scan->store->ops->list_page(scan->store, scan->opts->prefix, token,
+										 &scan->page, &err);
 	if (!ok)
 		TelemReportStoreError(&err, "list",
 							  TelemObjectUrl(scan->opts, scan->opts->prefix));
@@ -410,6 +441,8 @@ TelemBeginScan(Relation rel, Oid userid, Bitmapset *needed, MemoryContext parent
 	scan->decoder->begin_scan(scan);
 
 	scan->store = TelemOpenStore(scan->opts, userid);
+	scan->restricted = TelemRestrictedObjects(RelationGetRelid(rel),
+											  &scan->nrestricted);
 
 	MemoryContextSwitchTo(old);
 	return scan;

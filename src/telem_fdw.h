@@ -179,8 +179,10 @@ typedef struct TelemScan
 	MemoryContext objectcxt;	/* reset for every object */
 	MemoryContext rowcxt;		/* reset for every row */
 
-	/* listing */
+	/* listing, or the loader's restriction to a set of object versions */
 	TelemStore *store;
+	const TelemObject *restricted;	/* NULL: list the location */
+	int			nrestricted;
 	TelemObjectPage page;
 	int			page_pos;
 	bool		listing_done;
@@ -222,6 +224,9 @@ extern bool TelemNextRow(TelemScan *scan, TupleTableSlot *slot);
 extern void TelemRescan(TelemScan *scan);
 extern void TelemEndScan(TelemScan *scan);
 extern int	TelemReadObject(TelemScan *scan, void *buf, int minread, int maxread);
+
+/* in loader/object_set.c */
+extern const TelemObject *TelemRestrictedObjects(Oid relid, int *nobjects);
 
 /* in format/jsonl.c */
 extern const TelemDecoderOps TelemJsonlDecoder;
