@@ -284,6 +284,8 @@ open_next_object(TelemScan *scan)
 	scan->object_url = TelemObjectUrl(scan->opts, obj->key);
 	scan->object_eof = false;
 	scan->line_number = 0;
+	scan->object_rows = 0;
+	scan->object_start_bytes = scan->bytes_read;
 
 	memset(&err, 0, sizeof(err));
 	scan->reader = scan->store->ops->open(scan->store, obj, 0, &err);
@@ -308,6 +310,10 @@ close_object(TelemScan *scan)
 	if (scan->object == NULL)
 		return;
 	scan->decoder->end_object(scan);
+	if (scan->restricted != NULL && scan->object_eof)
+		TelemRecordObjectRead(RelationGetRelid(scan->rel), scan->object->key,
+							  scan->object_rows,
+							  scan->bytes_read - scan->object_start_bytes);
 	if (scan->codec)
 		CodecClose(scan->codec);
 	scan->codec = NULL;
@@ -511,6 +517,7 @@ TelemNextRow(TelemScan *scan, TupleTableSlot *slot)
 			slot->tts_isnull[i] = scan->object_nulls[i];
 		}
 		scan->rows_read++;
+		scan->object_rows++;
 	}
 
 	error_context_stack = errcallback.previous;

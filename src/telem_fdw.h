@@ -196,6 +196,8 @@ typedef struct TelemScan
 	TelemCodec *codec;
 	bool		object_eof;
 	int64		line_number;	/* of the current record; 0 before the first */
+	int64		object_rows;	/* records of the current object so far */
+	int64		object_start_bytes; /* bytes_read when it was opened */
 	const char *cur_column;		/* for the error context */
 
 	/* per-object values of metadata and partition columns */
@@ -227,6 +229,8 @@ extern int	TelemReadObject(TelemScan *scan, void *buf, int minread, int maxread)
 
 /* in loader/object_set.c */
 extern const TelemObject *TelemRestrictedObjects(Oid relid, int *nobjects);
+extern void TelemRecordObjectRead(Oid relid, const char *key, int64 rows,
+								  int64 bytes);
 
 /* in format/jsonl.c */
 extern const TelemDecoderOps TelemJsonlDecoder;

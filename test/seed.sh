@@ -43,6 +43,10 @@ for i in $(seq -w 1 1500); do
 	printf '{"n":%d}\n' "$((10#$i))" > "$data/many/obj-$i.jsonl"
 done
 
+# The loader tests write new objects here with COPY ... TO (as postgres).
+mkdir -p "$data/loader/day=21" "$data/loader/day=22"
+chown -R postgres "$data/loader"
+
 chmod -R a+rX "$state" 2>/dev/null || true
 chmod a+rx "$state"
 

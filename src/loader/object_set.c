@@ -41,6 +41,8 @@ typedef struct Restriction
 	Oid			relid;
 	int			nobjects;
 	TelemObject *objects;
+	int64	   *rows;			/* records read per object, by any scan */
+	int64	   *bytes;			/* bytes fetched per object */
 } Restriction;
 
 /* Restrictions of this transaction, in TopTransactionContext. */
@@ -77,6 +79,36 @@ TelemRestrictedObjects(Oid relid, int *nobjects)
 		}
 	}
 	return NULL;
+}
+
+/*
+ * TelemRecordObjectRead
+ *		A scan of relid finished reading the object 'key': remember how many
+ *		records and bytes it had.  When a transform scans the source more
+ *		than once, the largest count is kept, so each object counts once.
+ */
+void
+TelemRecordObjectRead(Oid relid, const char *key, int64 rows, int64 bytes)
+{
+	ListCell   *lc;
+
+	foreach(lc, restrictions)
+	{
+		Restriction *r = (Restriction *) lfirst(lc);
+		int			i;
+
+		if (r->relid != relid)
+			continue;
+		for (i = 0; i < r->nobjects; i++)
+		{
+			if (strcmp(r->objects[i].key, key) == 0)
+			{
+				r->rows[i] = Max(r->rows[i], rows);
+				r->bytes[i] = Max(r->bytes[i], bytes);
+				return;
+			}
+		}
+	}
 }
 
 /* Check that relid is a telem_fdw foreign table the user may read. */
@@ -297,6 +329,8 @@ telem_restrict_scan(PG_FUNCTION_ARGS)
 	r->relid = relid;
 	r->nobjects = n;
 	r->objects = palloc0(sizeof(TelemObject) * Max(n, 1));
+	r->rows = palloc0(sizeof(int64) * Max(n, 1));
+	r->bytes = palloc0(sizeof(int64) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
 		TelemObject *o = &r->objects[i];
@@ -327,4 +361,42 @@ telem_clear_restrictions(PG_FUNCTION_ARGS)
 	(void) fcinfo;
 	restrictions = NIL;
 	PG_RETURN_VOID();
+}
+
+/*
+ * telem.restricted_counts(source regclass)
+ *		RETURNS TABLE (key text, rows bigint, bytes bigint)
+ *
+ * What scans in this transaction read of each restricted object so far
+ * (0 for an object no scan has finished).
+ */
+PG_FUNCTION_INFO_V1(telem_restricted_counts);
+
+Datum
+telem_restricted_counts(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ListCell   *lc;
+
+	begin_materialized_srf(fcinfo);
+	foreach(lc, restrictions)
+	{
+		Restriction *r = (Restriction *) lfirst(lc);
+		int			i;
+
+		if (r->relid != relid)
+			continue;
+		for (i = 0; i < r->nobjects; i++)
+		{
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
+
+			values[0] = CStringGetTextDatum(r->objects[i].key);
+			values[1] = Int64GetDatum(r->rows[i]);
+			values[2] = Int64GetDatum(r->bytes[i]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	return (Datum) 0;
 }
