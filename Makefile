@@ -47,7 +47,14 @@ include $(PGXS)
 # struct layout crashes the backend, so every object depends on every header.
 $(OBJS): $(wildcard src/*.h src/*/*.h)
 
+# pg_cron runs jobs only in cron.database_name, so the scheduling test is a
+# suite of its own, run there ("telem" in the test harness).
+CRON_DB ?= telem
+installcheck-cron:
+	$(pg_regress_installcheck) --inputdir=test/cron --outputdir=test/cron \
+		--use-existing --dbname=$(CRON_DB) cron_schedule
+
 unitcheck:
 	$(MAKE) -C test/unit check
 
-.PHONY: unitcheck
+.PHONY: unitcheck installcheck-cron

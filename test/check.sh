@@ -86,6 +86,16 @@ regress() {
 }
 stage "pg_regress" regress
 
+regress_cron() {
+	rm -f test/cron/regression.diffs
+	if make installcheck-cron; then
+		return 0
+	fi
+	[[ -f test/cron/regression.diffs ]] && cat test/cron/regression.diffs
+	return 1
+}
+stage "pg_regress, pg_cron scheduling (in database $PGDATABASE)" regress_cron
+
 for t in test/t/*.sh; do
 	stage "shell test $(basename "$t" .sh)" bash "$t" "$state"
 done
