@@ -16,6 +16,7 @@ OBJS = \
 	src/scan.o \
 	src/store_glue.o \
 	src/loader/object_set.o \
+	src/loader/pause_point.o \
 	src/format/jsonl.o \
 	src/format/jsonl_extract.o \
 	src/format/copy_format.o \

@@ -37,6 +37,13 @@ LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION telem.restricted_counts(regclass)
 IS 'records and bytes read of each restricted object in this transaction';
 
+CREATE FUNCTION telem._pause_point(name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'telem_pause_point'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION telem._pause_point(text)
+IS 'test only: wait here when telem_fdw.pause_at names this point';
+
 -- ===================================================================
 -- pipelines, the object ledger, the run log
 -- ===================================================================
@@ -331,6 +338,7 @@ BEGIN
           INTO keys, etags, sizes, mods
           FROM telem.pending_objects(p.name, p.max_objects) o;
         objects := cardinality(keys);
+        PERFORM telem._pause_point('after_listing');
 
         IF objects > 0 THEN
             batch_id := p.last_batch_id + 1;
@@ -391,6 +399,7 @@ BEGIN
             DROP TABLE pg_temp.telem_increment;
 
             -- the ledger, in the same transaction as the rows
+            PERFORM telem._pause_point('before_ledger_update');
             INSERT INTO telem.object_ledger AS g
                    (pipeline, key, etag, size, last_modified, rows, batch_id)
             SELECT p.name, o.key, o.etag, o.size, o.modified, o.rows, run.batch_id
@@ -400,6 +409,7 @@ BEGIN
                SET etag = EXCLUDED.etag, size = EXCLUDED.size,
                    last_modified = EXCLUDED.last_modified, rows = EXCLUDED.rows,
                    batch_id = EXCLUDED.batch_id, loaded_at = now(), state = 'loaded';
+            PERFORM telem._pause_point('during_ledger_update');
             UPDATE telem.pipelines q SET last_batch_id = run.batch_id WHERE q.name = p.name;
         END IF;
     EXCEPTION WHEN OTHERS THEN

@@ -311,9 +311,13 @@ close_object(TelemScan *scan)
 		return;
 	scan->decoder->end_object(scan);
 	if (scan->restricted != NULL && scan->object_eof)
+	{
 		TelemRecordObjectRead(RelationGetRelid(scan->rel), scan->object->key,
 							  scan->object_rows,
 							  scan->bytes_read - scan->object_start_bytes);
+		/* a loader run, one object into its scan */
+		TelemPausePoint("mid_scan");
+	}
 	if (scan->codec)
 		CodecClose(scan->codec);
 	scan->codec = NULL;

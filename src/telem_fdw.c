@@ -64,6 +64,20 @@ _PG_init(void)
 							64 * 1024 * 1024, 1024, MaxAllocSize / 2,
 							PGC_USERSET, GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+	DefineCustomStringVariable("telem_fdw.pause_at",
+							   "Test only: the loader pause point where runs wait.",
+							   "Tests set it to kill a run at a known point; see src/loader/pause_point.c.",
+							   &telem_pause_at,
+							   NULL,
+							   PGC_SUSET, 0,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("telem_fdw.pause_seconds",
+							"Test only: how long a pause point waits.",
+							NULL,
+							&telem_pause_seconds,
+							60, 0, 3600,
+							PGC_SUSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("telem_fdw");
 #else

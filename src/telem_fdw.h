@@ -232,6 +232,11 @@ extern const TelemObject *TelemRestrictedObjects(Oid relid, int *nobjects);
 extern void TelemRecordObjectRead(Oid relid, const char *key, int64 rows,
 								  int64 bytes);
 
+/* in loader/pause_point.c */
+extern char *telem_pause_at;
+extern int	telem_pause_seconds;
+extern void TelemPausePoint(const char *name);
+
 /* in format/jsonl.c */
 extern const TelemDecoderOps TelemJsonlDecoder;
 

@@ -2,8 +2,8 @@
 # deps.sh: install everything telem_fdw needs to build and test on Debian 12
 # (run as root): compilers and libraries, PostgreSQL 15 (+ pg_cron, tds_fdw;
 # file_fdw ships in postgresql-15), Ceph RADOS Gateway, fuzzing and memory
-# tools, the zstd CLI, Node.js + npm, then the pinned Azurite via `npm ci` in
-# test/.
+# tools, the zstd CLI, psycopg2 (for the TDS test server), Node.js + npm,
+# then the pinned Azurite via `npm ci` in test/.
 # apt is skipped when every package is already installed, and npm ci when
 # test/node_modules already matches test/package-lock.json, so re-runs are fast.
 set -euo pipefail
@@ -18,7 +18,7 @@ packages=(
     libcurl4-openssl-dev libssl-dev libxml2-dev libcjson-dev zlib1g-dev libzstd-dev
     freetds-dev freetds-bin
     radosgw ceph-mon ceph-osd ceph-common
-    curl python3 ca-certificates zstd
+    curl python3 python3-psycopg2 ca-certificates zstd
     clang clang-14 llvm-14 libclang-rt-14-dev valgrind openssl
 )
 # Use the machine's Node.js if it has one (any >= 18 runs the pinned Azurite).

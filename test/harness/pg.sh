@@ -10,6 +10,13 @@
 #          (default telem, which is also cron.database_name), write
 #          STATE_DIR/env.pg.sh. A no-op if this state dir's server is running.
 #   stop   pg_ctl stop (fast, then immediate); keeps only the log. Never fails.
+#
+# FreeTDS (tds_fdw, the loader's bulk copy) runs inside the backends: start
+# copies test/harness/freetds/ to STATE_DIR/freetds/etc/ (tds.sh adds the test
+# server's entry there), exports FREETDSCONF/FREETDS to the postmaster, and
+# runs it in a private mount namespace where that directory is bind-mounted on
+# /etc/freetds, because FreeTDS reads locales.conf only from there (the real
+# /etc is not written). Without unshare it starts normally, with a warning.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "$(realpath "$0")")/lib.sh"
@@ -27,6 +34,30 @@ DB=${PG_DATABASE:-telem}
 log() { echo "pg: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 as_pg() { runuser -u postgres -- "$@"; }
+
+# freetds_env: STATE_DIR/freetds/etc from the repo's files, readable by postgres.
+freetds_env() {
+    local src ft=$state/freetds/etc
+    src=$(dirname "$(realpath "$0")")/freetds
+    mkdir -p "$ft"
+    cp "$src/freetds.conf" "$src/locales.conf" "$ft/"
+    chmod -R a+rX "$state/freetds"
+    export FREETDSCONF=$ft/freetds.conf FREETDS=$state/freetds
+}
+
+# pg_start: pg_ctl start, in a mount namespace that shows $FREETDS/etc as /etc/freetds.
+pg_start() {
+    local cmd=("$bin/pg_ctl" -D "$data" -l "$dir/postgresql.log" -w -t 60 start)
+    if [[ -d /etc/freetds ]] && unshare --mount --propagation private true 2>/dev/null; then
+        # shellcheck disable=SC2016
+        unshare --mount --propagation private -- sh -c \
+            'mount --bind "$1" /etc/freetds && shift && exec runuser -u postgres -- "$@"' \
+            sh "$FREETDS/etc" "${cmd[@]}"
+    else
+        log "WARNING: no unshare: FreeTDS in the server uses /etc/freetds/locales.conf"
+        as_pg "${cmd[@]}"
+    fi
+}
 
 running() { [[ -f $data/postmaster.pid ]] && as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 
@@ -69,7 +100,8 @@ synchronous_commit = off
 full_page_writes = off
 log_line_prefix = '%m [%p] %q%u@%d '
 EOF
-    as_pg "$bin/pg_ctl" -D "$data" -l "$dir/postgresql.log" -w -t 60 start >/dev/null \
+    freetds_env
+    pg_start >/dev/null \
         || die "pg_ctl start failed: $(tail -5 "$dir/postgresql.log")"
     as_pg "$bin/createdb" -h "$sock" -p "$port" -U postgres "$DB"
     write_env "$port"

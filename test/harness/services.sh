@@ -6,7 +6,10 @@
 #   pg.sh       PostgreSQL 15 with pg_cron, database telem
 #   rgw.sh      Ceph RADOS Gateway (S3, SigV4)
 #   azurite.sh  Azurite blob service (Azure Blob, SharedKey)
-# start writes STATE_DIR/env.sh (source it for PG*, TELEM_S3_*, TELEM_AZURE_*).
+#   tds.sh      TDS test server (Azure SQL stand-in executing on PostgreSQL);
+#               it needs pg, so it starts after pg and stops before it
+# start writes STATE_DIR/env.sh (source it for PG*, TELEM_S3_*, TELEM_AZURE_*,
+# TELEM_TDS_*, FREETDSCONF).
 # If any service fails to start, everything is stopped again and it exits 1.
 # stop never fails: it is meant for traps:
 #   services.sh start "$dir"; trap 'services.sh stop "$dir"' EXIT
@@ -19,12 +22,21 @@ state=$(realpath -m "$2")
 here=$(dirname "$(realpath "$0")")
 services=(pg rgw azurite)
 
+# run_one SERVICE ACTION: pg carries tds along (tds after pg, stopped before it).
+run_one() {
+    case $1:$2 in
+        pg:start) "$here/pg.sh" start "$state" && "$here/tds.sh" start "$state" ;;
+        pg:stop) "$here/tds.sh" stop "$state" || true; "$here/pg.sh" stop "$state" ;;
+        *) "$here/$1.sh" "$2" "$state" ;;
+    esac
+}
+
 # run_all ACTION: run ACTION for every service in parallel; fail if any failed.
 run_all() {
     local svc failed=0
     local -A pids=()
     for svc in "${services[@]}"; do
-        "$here/$svc.sh" "$1" "$state" &
+        run_one "$svc" "$1" &
         pids[$svc]=$!
     done
     for svc in "${services[@]}"; do

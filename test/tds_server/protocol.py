@@ -418,6 +418,7 @@ class Column:
         self.precision = precision
         self.scale = scale
         self.nullable = nullable
+        self.numeric = False        # NUMERICN rather than DECIMALN
 
     def tsql_type(self):
         k = self.kind
@@ -445,7 +446,7 @@ class Column:
         elif k == "float":
             ti = u8(FLTN) + u8(self.size)
         elif k == "decimal":
-            ti = u8(DECIMALN) + u8(decimal_size(self.precision)) + u8(self.precision) + u8(self.scale)
+            ti = u8(NUMERICN if self.numeric else DECIMALN) + u8(decimal_size(self.precision)) + u8(self.precision) + u8(self.scale)
         elif k == "nvarchar":
             ti = u8(NVARCHAR) + u16(0xFFFF if self.size is None else 2 * self.size) + COLLATION_LATIN1_CI_AS
         elif k == "varchar":
@@ -704,7 +705,7 @@ def read_bulk_value(r, c):
         if data is None:
             return None
         if t in (NVARCHAR, NCHAR):
-            return data.decode("utf-16-le")
+            return decode_utf16(data, c.name)
         if t in (BIGVARCHR, BIGCHAR):
             return data.decode(codepage_of(c.collation))
         return data
@@ -716,11 +717,27 @@ def read_bulk_value(r, c):
         n = r.u32()
         data = r.read(n)
         if t == NTEXT:
-            return data.decode("utf-16-le")
+            return decode_utf16(data, c.name)
         if t == TEXT:
             return data.decode(codepage_of(c.collation))
         return data
     raise ProtocolError("unsupported type 0x%02X in bulk row" % t)
+
+
+def decode_utf16(data, colname):
+    """nvarchar data must be UTF-16LE; say so plainly when it is not (the
+    FreeTDS bcp pitfall: a UTF-8 string bound as SYBCHAR arrives as is)."""
+    try:
+        return data.decode("utf-16-le")
+    except UnicodeDecodeError:
+        hint = ""
+        try:
+            data.decode("utf-8")
+            hint = " (it is valid UTF-8: a client string sent without conversion to UTF-16?)"
+        except UnicodeDecodeError:
+            pass
+        raise ValueError("column '%s': %d bytes of nvarchar data are not UTF-16LE%s"
+                         % (colname, len(data), hint))
 
 
 def _decode_fixed(t, data):
