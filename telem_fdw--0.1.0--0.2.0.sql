@@ -166,9 +166,14 @@ BEGIN
          WHERE c.oid = target::regclass;
         PERFORM telem._local_target_columns(target::regclass, tcols);
     ELSE
-        RAISE EXCEPTION 'pushing to a remote target is not available yet'
-            USING ERRCODE = 'feature_not_supported',
-                  HINT = 'Leave target_server NULL to load a local table.';
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_server s
+                         JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw
+                        WHERE s.srvname = target_server AND w.fdwname = 'tds_fdw') THEN
+            RAISE EXCEPTION 'target_server "%" is not a tds_fdw foreign server', target_server
+                USING ERRCODE = 'wrong_object_type',
+                      HINT = 'Create it the tds_fdw way (servername, port, database) with a user mapping holding username and password.';
+        END IF;
+        target_name := telem._tsql_table(target);
     END IF;
     INSERT INTO telem.pipelines (name, source, transform, transform_owned, target,
                                  target_server, key_columns, batch_size, max_objects,
@@ -291,6 +296,301 @@ $fn$;
 COMMENT ON FUNCTION telem.pending_objects(text, integer)
 IS 'objects a run would load: new or changed since loaded';
 
+-- ===================================================================
+-- remote targets: Azure SQL (or SQL Server, Babelfish) over TDS, through
+-- a tds_fdw foreign server; the T-SQL is the subset in docs/tsql-subset.md
+-- ===================================================================
+
+-- T-SQL quoting: [identifier], N'literal'
+CREATE FUNCTION telem._tsql_ident(name text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT
+AS $fn$ SELECT '[' || replace(name, ']', ']]') || ']' $fn$;
+
+CREATE FUNCTION telem._tsql_literal(value text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $fn$
+    SELECT CASE WHEN value IS NULL THEN 'NULL'
+                ELSE 'N''' || replace(value, '''', '''''') || '''' END
+$fn$;
+
+-- A remote table name as [schema].[table]; the schema defaults to dbo.
+CREATE FUNCTION telem._tsql_table(name text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    m text[];
+    part text := '(?:\[((?:[^\]]|\]\])+)\]|([A-Za-z_#@][A-Za-z0-9_#@$]*))';
+BEGIN
+    m := regexp_match(name, '^\s*' || part || '\s*\.\s*' || part || '\s*$');
+    IF m IS NOT NULL THEN
+        RETURN telem._tsql_ident(replace(coalesce(m[1], m[2]), ']]', ']')) || '.' ||
+               telem._tsql_ident(replace(coalesce(m[3], m[4]), ']]', ']'));
+    END IF;
+    m := regexp_match(name, '^\s*' || part || '\s*$');
+    IF m IS NOT NULL THEN
+        RETURN '[dbo].' || telem._tsql_ident(replace(coalesce(m[1], m[2]), ']]', ']'));
+    END IF;
+    RAISE EXCEPTION 'invalid remote table name "%"', name
+        USING ERRCODE = 'invalid_name',
+              HINT = 'Write it as schema.table or [schema].[table].';
+END
+$fn$;
+
+-- The SQL Server type a PostgreSQL column is pushed as.  Key columns of
+-- text types become nvarchar(400): SQL Server cannot index (max) types.
+CREATE FUNCTION telem._tsql_type(typ regtype, typmod integer, is_key boolean)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $fn$
+    SELECT CASE
+        WHEN typ IN ('text'::regtype, 'name'::regtype) OR
+             (typ IN ('varchar'::regtype, 'bpchar'::regtype) AND typmod < 0)
+            THEN CASE WHEN is_key THEN 'nvarchar(400)' ELSE 'nvarchar(max)' END
+        WHEN typ IN ('varchar'::regtype, 'bpchar'::regtype)
+            THEN CASE WHEN typmod - 4 <= 4000 THEN format('nvarchar(%s)', typmod - 4)
+                      ELSE 'nvarchar(max)' END
+        WHEN typ = 'bigint'::regtype THEN 'bigint'
+        WHEN typ = 'integer'::regtype THEN 'int'
+        WHEN typ = 'smallint'::regtype THEN 'smallint'
+        WHEN typ = 'double precision'::regtype THEN 'float'
+        WHEN typ = 'real'::regtype THEN 'real'
+        WHEN typ = 'numeric'::regtype AND typmod >= 4
+            THEN format('decimal(%s,%s)', ((typmod - 4) >> 16) & 65535, (typmod - 4) & 65535)
+        WHEN typ = 'numeric'::regtype THEN 'decimal(38,10)'
+        WHEN typ = 'boolean'::regtype THEN 'bit'
+        WHEN typ = 'timestamp with time zone'::regtype THEN 'datetimeoffset(6)'
+        WHEN typ = 'timestamp without time zone'::regtype THEN 'datetime2(6)'
+        WHEN typ = 'date'::regtype THEN 'date'
+        WHEN typ = 'uuid'::regtype THEN 'uniqueidentifier'
+        ELSE 'nvarchar(max)'
+    END
+$fn$;
+
+-- Column definitions of a pipeline's transform output, as T-SQL.
+CREATE FUNCTION telem._tsql_columns(pipeline text, with_keys boolean)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT string_agg(format('%s %s %s', telem._tsql_ident(a.attname),
+                             telem._tsql_type(a.atttypid::regtype, a.atttypmod,
+                                              a.attname = ANY (p.key_columns)),
+                             CASE WHEN with_keys AND a.attname = ANY (p.key_columns)
+                                  THEN 'NOT NULL' ELSE 'NULL' END),
+                      ', ' ORDER BY a.attnum)
+      FROM telem.pipelines p
+      JOIN pg_attribute a ON a.attrelid = p.transform AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE p.name = pipeline
+$fn$;
+
+CREATE FUNCTION telem.target_ddl(pipeline text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    p telem.pipelines;
+BEGIN
+    SELECT * INTO p FROM telem.pipelines q WHERE q.name = pipeline;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'pipeline "%" does not exist', pipeline USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN format('CREATE TABLE %s (%s%s);',
+                  CASE WHEN p.target_server IS NULL THEN telem._tsql_table(p.target)
+                       ELSE p.target END,
+                  telem._tsql_columns(p.name, true),
+                  CASE WHEN cardinality(p.key_columns) > 0
+                       THEN format(', PRIMARY KEY (%s)',
+                                   (SELECT string_agg(telem._tsql_ident(k), ', ')
+                                      FROM unnest(p.key_columns) k))
+                       ELSE '' END);
+END
+$fn$;
+COMMENT ON FUNCTION telem.target_ddl(text)
+IS 'the T-SQL CREATE TABLE for a pipeline''s target, from its transform''s columns';
+
+-- The staging table of a pipeline: beside the target, one per pipeline.
+CREATE FUNCTION telem._tds_stage(pipeline text)
+RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT split_part(p.target, '].[', 1) || '].' || telem._tsql_ident('telem_stage_' || p.name)
+      FROM telem.pipelines p WHERE p.name = pipeline
+$fn$;
+
+-- Create the remote batch ledger and the pipeline's stage if missing.
+CREATE FUNCTION telem._tds_setup(pipeline text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    p telem.pipelines;
+    stage text := telem._tds_stage(pipeline);
+BEGIN
+    SELECT * INTO STRICT p FROM telem.pipelines q WHERE q.name = pipeline;
+    PERFORM telem.tds_exec(p.target_server, format(
+        'IF OBJECT_ID(N''[dbo].[telem_batches]'', N''U'') IS NULL
+           CREATE TABLE [dbo].[telem_batches] ([pipeline] nvarchar(200) NOT NULL,
+             [batch_id] bigint NOT NULL, [row_count] bigint NOT NULL,
+             [objects] nvarchar(max) NULL,
+             [committed_at] datetime2 NOT NULL DEFAULT SYSUTCDATETIME(),
+             PRIMARY KEY ([pipeline], [batch_id]));
+         IF OBJECT_ID(%s, N''U'') IS NULL CREATE TABLE %s (%s);',
+        telem._tsql_literal(stage), stage, telem._tsql_columns(pipeline, false)), true);
+END
+$fn$;
+
+-- Batches the remote side committed after the local side's last one (a
+-- run that died between the remote and the local commit): mark their
+-- objects loaded, exactly as that run would have.
+CREATE FUNCTION telem._tds_recover(pipeline text)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    p telem.pipelines;
+    r text[];
+    recovered integer := 0;
+BEGIN
+    SELECT * INTO STRICT p FROM telem.pipelines q WHERE q.name = pipeline;
+    PERFORM telem._tds_setup(pipeline);
+    FOR r IN SELECT * FROM telem.tds_query(p.target_server, format(
+        'SELECT [batch_id], [objects] FROM [dbo].[telem_batches]
+          WHERE [pipeline] = %s AND [batch_id] > %s ORDER BY [batch_id]',
+        telem._tsql_literal(p.name), p.last_batch_id))
+    LOOP
+        INSERT INTO telem.object_ledger (pipeline, key, etag, size, last_modified, rows, batch_id)
+        SELECT p.name, o.key, o.etag, o.size, o.last_modified, o.rows, r[1]::bigint
+          FROM jsonb_to_recordset(r[2]::jsonb)
+               AS o(key text, etag text, size bigint, last_modified timestamptz, rows bigint)
+        ON CONFLICT ON CONSTRAINT object_ledger_pkey DO UPDATE
+           SET etag = EXCLUDED.etag, size = EXCLUDED.size,
+               last_modified = EXCLUDED.last_modified, rows = EXCLUDED.rows,
+               batch_id = EXCLUDED.batch_id, loaded_at = now(), state = 'loaded';
+        UPDATE telem.pipelines q SET last_batch_id = r[1]::bigint WHERE q.name = p.name;
+        RAISE NOTICE 'pipeline "%": batch % was committed remotely by an earlier run; its objects are now marked loaded',
+            p.name, r[1];
+        recovered := recovered + 1;
+    END LOOP;
+    RETURN recovered;
+END
+$fn$;
+
+-- Push the run's increment (pg_temp.telem_increment) to the remote target:
+-- bulk copy into the stage, then one remote transaction applies it and
+-- records the batch.  Returns the rows copied.
+CREATE FUNCTION telem._push_tds(pipeline text, batch bigint, objects jsonb)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    p telem.pipelines;
+    stage text := telem._tds_stage(pipeline);
+    cols text[] := telem._relation_columns('pg_temp.telem_increment'::regclass);
+    collist text;
+    keycond text;
+    setlist text;
+    apply text;
+    copied bigint;
+BEGIN
+    SELECT * INTO STRICT p FROM telem.pipelines q WHERE q.name = pipeline;
+    -- timestamps go over as UTC; never shifted by the session's time zone
+    PERFORM set_config('timezone', 'UTC', true);
+    PERFORM telem.tds_exec(p.target_server, format('DELETE FROM %s;', stage), true);
+    PERFORM telem._pause_point('before_bulk_copy');
+    copied := telem.tds_bulk_copy(p.target_server, stage,
+        'SELECT ' || (SELECT string_agg(CASE WHEN a.atttypid = 'boolean'::regtype
+                                             THEN format('%I::int', a.attname)
+                                             ELSE quote_ident(a.attname) END, ', ' ORDER BY a.attnum)
+                        FROM pg_attribute a
+                       WHERE a.attrelid = 'pg_temp.telem_increment'::regclass
+                         AND a.attnum > 0 AND NOT a.attisdropped)
+        || ' FROM pg_temp.telem_increment', p.batch_size);
+
+    SELECT string_agg(telem._tsql_ident(c), ', ') INTO collist FROM unnest(cols) c;
+    IF cardinality(p.key_columns) > 0 THEN
+        SELECT string_agg(format('t.%1$s = s.%1$s', telem._tsql_ident(k)), ' AND ') INTO keycond
+          FROM unnest(p.key_columns) k;
+        SELECT string_agg(format('t.%1$s = s.%1$s', telem._tsql_ident(c)), ', ') INTO setlist
+          FROM unnest(cols) c WHERE NOT c = ANY (p.key_columns);
+        apply := coalesce(format('UPDATE t SET %s FROM %s AS t INNER JOIN %s AS s ON %s; ',
+                                 setlist, p.target, stage, keycond), '')
+              || format('INSERT INTO %s (%s) SELECT %s FROM %s AS s WHERE NOT EXISTS (SELECT 1 FROM %s AS t WHERE %s); ',
+                        p.target, collist,
+                        (SELECT string_agg('s.' || telem._tsql_ident(c), ', ') FROM unnest(cols) c),
+                        stage, p.target, keycond);
+    ELSE
+        apply := format('INSERT INTO %s (%s) SELECT %s FROM %s AS s; ',
+                        p.target, collist, collist, stage);
+    END IF;
+    apply := 'BEGIN TRANSACTION; ' || apply
+          || format('INSERT INTO [dbo].[telem_batches] ([pipeline], [batch_id], [row_count], [objects]) VALUES (%s, %s, %s, %s); ',
+                    telem._tsql_literal(p.name), batch, copied, telem._tsql_literal(objects::text))
+          || 'COMMIT TRANSACTION;';
+    BEGIN
+        PERFORM telem.tds_exec(p.target_server, apply, true);
+    EXCEPTION WHEN SQLSTATE '08007' THEN
+        -- the reply was lost: the batch ledger says whether it committed
+        IF NOT EXISTS (SELECT 1 FROM telem.tds_query(p.target_server, format(
+                'SELECT 1 FROM [dbo].[telem_batches] WHERE [pipeline] = %s AND [batch_id] = %s',
+                telem._tsql_literal(p.name), batch))) THEN
+            RAISE;
+        END IF;
+    END;
+    PERFORM telem._pause_point('after_remote_commit');
+    RETURN copied;
+END
+$fn$;
+
+-- Push the run's increment (pg_temp.telem_increment) into a local target:
+-- an upsert on the key columns, or an append.  Returns rows written.
+CREATE FUNCTION telem._push_local(pipeline text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    p telem.pipelines;
+    cols text[] := telem._relation_columns('pg_temp.telem_increment'::regclass);
+    collist text;
+    keycond text;
+    setlist text;
+    n bigint;
+    pushed bigint := 0;
+BEGIN
+    SELECT * INTO STRICT p FROM telem.pipelines q WHERE q.name = pipeline;
+    SELECT string_agg(quote_ident(c), ', ') INTO collist FROM unnest(cols) c;
+    IF cardinality(p.key_columns) > 0 THEN
+        SELECT string_agg(format('t.%1$I = s.%1$I', k), ' AND ') INTO keycond
+          FROM unnest(p.key_columns) k;
+        SELECT string_agg(format('%1$I = s.%1$I', c), ', ') INTO setlist
+          FROM unnest(cols) c WHERE NOT c = ANY (p.key_columns);
+        IF setlist IS NOT NULL THEN
+            EXECUTE format('UPDATE %s AS t SET %s FROM pg_temp.telem_increment AS s WHERE %s',
+                           p.target::regclass, setlist, keycond);
+            GET DIAGNOSTICS n = ROW_COUNT;
+            pushed := pushed + n;
+        END IF;
+        EXECUTE format('INSERT INTO %s AS t (%s) SELECT %s FROM pg_temp.telem_increment AS s
+                         WHERE NOT EXISTS (SELECT 1 FROM %s AS t WHERE %s)',
+                       p.target::regclass, collist, collist, p.target::regclass, keycond);
+    ELSE
+        EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM pg_temp.telem_increment',
+                       p.target::regclass, collist, collist);
+    END IF;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN pushed + n;
+END
+$fn$;
+
 CREATE FUNCTION telem.run(name text,
     OUT pipeline text, OUT batch_id bigint, OUT objects integer,
     OUT rows_read bigint, OUT rows_rejected bigint, OUT rows_pushed bigint,
@@ -306,10 +606,7 @@ DECLARE
     sizes bigint[];
     mods timestamptz[];
     obj_rows bigint[];
-    cols text[];
-    collist text;
-    keycond text;
-    setlist text;
+    objects_json jsonb;
     dups bigint;
     n bigint;
 BEGIN
@@ -331,6 +628,11 @@ BEGIN
     END IF;
 
     BEGIN
+        IF p.target_server IS NOT NULL THEN
+            -- batches the remote side committed but this side did not
+            PERFORM telem._tds_recover(p.name);
+            SELECT * INTO p FROM telem.pipelines q WHERE q.name = run.name;
+        END IF;
         SELECT coalesce(array_agg(o.key ORDER BY o.key), '{}'),
                coalesce(array_agg(o.etag ORDER BY o.key), '{}'),
                coalesce(array_agg(o.size ORDER BY o.key), '{}'),
@@ -371,31 +673,17 @@ BEGIN
                 END IF;
             END IF;
 
-            SELECT array_agg(attname::text ORDER BY attnum) INTO cols
-              FROM pg_attribute
-             WHERE attrelid = 'pg_temp.telem_increment'::regclass AND attnum > 0 AND NOT attisdropped;
-            SELECT string_agg(quote_ident(c), ', ') INTO collist FROM unnest(cols) c;
-
-            IF cardinality(p.key_columns) > 0 THEN
-                SELECT string_agg(format('t.%1$I = s.%1$I', k), ' AND ') INTO keycond
-                  FROM unnest(p.key_columns) k;
-                SELECT string_agg(format('%1$I = s.%1$I', c), ', ') INTO setlist
-                  FROM unnest(cols) c WHERE NOT c = ANY (p.key_columns);
-                IF setlist IS NOT NULL THEN
-                    EXECUTE format('UPDATE %s AS t SET %s FROM pg_temp.telem_increment AS s WHERE %s',
-                                   p.target::regclass, setlist, keycond);
-                    GET DIAGNOSTICS n = ROW_COUNT;
-                    rows_pushed := rows_pushed + n;
-                END IF;
-                EXECUTE format('INSERT INTO %s AS t (%s) SELECT %s FROM pg_temp.telem_increment AS s
-                                 WHERE NOT EXISTS (SELECT 1 FROM %s AS t WHERE %s)',
-                               p.target::regclass, collist, collist, p.target::regclass, keycond);
+            IF p.target_server IS NULL THEN
+                rows_pushed := telem._push_local(p.name);
             ELSE
-                EXECUTE format('INSERT INTO %s (%s) SELECT %s FROM pg_temp.telem_increment',
-                               p.target::regclass, collist, collist);
+                SELECT jsonb_agg(jsonb_build_object('key', o.key, 'etag', o.etag, 'size', o.size,
+                                                    'last_modified', o.modified, 'rows', o.rows)
+                                 ORDER BY o.key)
+                  INTO objects_json
+                  FROM unnest(keys, etags, sizes, mods, obj_rows)
+                       AS o(key, etag, size, modified, rows);
+                rows_pushed := telem._push_tds(p.name, run.batch_id, objects_json);
             END IF;
-            GET DIAGNOSTICS n = ROW_COUNT;
-            rows_pushed := rows_pushed + n;
             DROP TABLE pg_temp.telem_increment;
 
             -- the ledger, in the same transaction as the rows

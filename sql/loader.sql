@@ -53,9 +53,38 @@ SELECT telem.create_pipeline('nokey', 'src', 'clean', 'readings', '{device}');  
 SELECT telem.create_pipeline('notelem', 'readings', 'clean', 'readings');  -- ERROR
 CREATE TABLE narrow (device_id text);
 SELECT telem.create_pipeline('narrow', 'src', 'clean', 'narrow');  -- ERROR
-SELECT telem.create_pipeline('remote', 'src', 'clean', '[dbo].[x]', '{}', 'some_tds');  -- ERROR
+SELECT telem.create_pipeline('remote', 'src', 'clean', '[dbo].[x]', '{}', 'loader_files');  -- ERROR
 SELECT name, source, transform, target, key_columns, paused, last_batch_id FROM telem.pipelines;
 \set VERBOSITY default
+
+-- ===================================================================
+-- remote targets: definitions and the T-SQL they imply
+-- ===================================================================
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS tds_fdw;
+RESET client_min_messages;
+CREATE SERVER azure_sql FOREIGN DATA WRAPPER tds_fdw
+  OPTIONS (servername '127.0.0.1', port '1', database 'fleet');
+CREATE VIEW typed AS
+SELECT device_id, ts, speed_kmh, speed_kmh::real AS speed_r, speed_kmh::numeric(8,2) AS speed_n,
+       speed_kmh::numeric AS speed_any, temp_c::int AS temp_i, temp_c::bigint AS temp_b,
+       temp_c::smallint AS temp_s, hot, ts::date AS day, ts::timestamp AS ts_local,
+       device_id::varchar(32) AS short_name, to_jsonb(device_id) AS doc,
+       gen_random_uuid() AS id
+  FROM clean;
+SELECT telem.create_pipeline('remote', 'src', 'typed', 'fleet.vehicle_readings',
+                             '{device_id,ts}', 'azure_sql');
+SELECT telem.create_pipeline('remote2', 'src', 'clean', '[my schema].[odd]]name]', '{}', 'azure_sql');
+SELECT name, target, target_server FROM telem.pipelines WHERE target_server IS NOT NULL ORDER BY name;
+SELECT telem.target_ddl('remote');
+SELECT telem.target_ddl('remote2');
+SELECT telem.target_ddl('vehicle');
+\set VERBOSITY terse
+SELECT telem.create_pipeline('remote3', 'src', 'clean', 'a.b.c', '{}', 'azure_sql');  -- ERROR
+SELECT telem.target_ddl('nosuch');  -- ERROR
+\set VERBOSITY default
+SELECT telem.drop_pipeline('remote');
+SELECT telem.drop_pipeline('remote2');
 
 -- ===================================================================
 -- runs: new objects only, exactly once
@@ -138,5 +167,6 @@ SELECT telem.drop_pipeline('dup');
 SELECT telem.drop_pipeline('append');
 SELECT count(*) FROM telem.object_ledger;
 DROP SERVER loader_files CASCADE;
+DROP SERVER azure_sql;
 DROP TABLE readings, readings2, appended, narrow;
 DROP FUNCTION write_object(text, text[]);
