@@ -17,6 +17,8 @@ OBJS = \
 	src/store_glue.o \
 	src/loader/object_set.o \
 	src/loader/pause_point.o \
+	src/loader/tds_client.o \
+	src/loader/tds_push.o \
 	src/format/jsonl.o \
 	src/format/jsonl_extract.o \
 	src/format/copy_format.o \
@@ -39,7 +41,7 @@ PG_CONFIG   ?= pg_config
 PG_CPPFLAGS  = -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --includedir-server) \
                $(shell xml2-config --cflags)
 PG_CFLAGS    = -Wall -Wextra -Werror
-SHLIB_LINK   = -lcurl -lcrypto -lcjson -lz -lzstd $(shell xml2-config --libs)
+SHLIB_LINK   = -lcurl -lcrypto -lcjson -lz -lzstd -lsybdb $(shell xml2-config --libs)
 
 PGXS        := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

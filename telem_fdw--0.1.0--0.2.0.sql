@@ -862,3 +862,38 @@ IS 'remove a pipeline''s pg_cron schedule';
 REVOKE ALL ON ALL TABLES IN SCHEMA telem FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA telem FROM PUBLIC;
 REVOKE ALL ON PROCEDURE telem.run_every(text, integer) FROM PUBLIC;
+
+-- ===================================================================
+-- === TDS client ===
+-- C functions (src/loader/tds_push.c, src/loader/tds_client.c) that reach
+-- SQL Server / Azure SQL through a tds_fdw foreign server, with the current
+-- user's user mapping (or PUBLIC's) for it; the caller needs USAGE on the
+-- server.  Each call opens its own session (TLS required unless the host
+-- is loopback; SET XACT_ABORT, NOCOUNT, ANSI_NULLS, QUOTED_IDENTIFIER ON)
+-- and closes it before it returns, also on error.
+-- ===================================================================
+CREATE FUNCTION telem.tds_exec(server name, batch text, retry boolean DEFAULT false)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'telem_tds_exec'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION telem.tds_exec(name, text, boolean)
+IS 'run one T-SQL batch on a tds_fdw server; rows affected (sum of DONE counts, -1 if none: the session has NOCOUNT ON); retry => true repeats it on transient server errors';
+
+CREATE FUNCTION telem.tds_query(server name, query text)
+RETURNS SETOF text[]
+AS 'MODULE_PATHNAME', 'telem_tds_query'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION telem.tds_query(name, text)
+IS 'run a query on a tds_fdw server; each row as text[] (NULL elements for NULLs, dates in ISO 8601)';
+
+CREATE FUNCTION telem.tds_bulk_copy(server name, remote_table text, query text,
+                                    batch_size integer DEFAULT 10000)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'telem_tds_bulk_copy'
+LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION telem.tds_bulk_copy(name, text, text, integer)
+IS 'bulk copy the rows of a local query into a remote table (columns matched by name), committing every batch_size rows; rows copied';
+
+REVOKE ALL ON FUNCTION telem.tds_exec(name, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION telem.tds_query(name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION telem.tds_bulk_copy(name, text, text, integer) FROM PUBLIC;
