@@ -48,7 +48,7 @@ SELECT format('eq-%s', i % 500) AS equipment_id,
   FROM generate_series(1, $rows) i;
 SQL
 # freebcp reads text: tab-separated, timestamps in UTC without an offset
-psql -X -q -c "SET timezone = 'UTC'; COPY (SELECT equipment_id, to_char(minute, 'YYYY-MM-DD HH24:MI:SS'), readings, avg_temperature, hot, seq FROM push_src) TO '$state/rows.tsv'"
+psql -X -q -c "SET timezone = 'UTC'" -c "\\copy (SELECT equipment_id, to_char(minute, 'YYYY-MM-DD HH24:MI:SS'), readings, avg_temperature, hot, seq FROM push_src) TO '$state/rows.tsv'"
 
 make_target() {
 	psql -X -q -At -c "SELECT telem.tds_exec('azure_sql', 'IF OBJECT_ID(N''dbo.$1'', N''U'') IS NOT NULL DROP TABLE dbo.$1; CREATE TABLE dbo.$1 ([equipment_id] nvarchar(400) NULL, [minute] datetimeoffset(6) NULL, [readings] int NULL, [avg_temperature] float NULL, [hot] bit NULL, [seq] bigint NULL);')" >/dev/null

@@ -2,6 +2,7 @@
 # bench/run.sh -- the telem_fdw benchmark, in one command:
 #
 #   bash bench/run.sh [--quick] [--rows N] [--runs N] [--markdown] [--keep]
+#   (ends with bench/push.sh: the loader's TDS push against freebcp)
 #
 #   --rows N     rows in the data set (default 1,000,000; about 238 MB of JSONL
 #                and 90 MB of CSV per million rows)
@@ -225,3 +226,7 @@ python3 "$here/report.py" $markdown --results "$results" --rows "$rows" --runs "
     --jsonl-bytes "$jsonl_bytes" --csv-bytes "$csv_bytes" \
     --gz-bytes "$gz_bytes" --zst-bytes "$zst_bytes" \
     --info "telem_fdw $rev; $(psql -X -A -t -c 'SHOW server_version' | cut -d' ' -f1 | sed 's/^/PostgreSQL /'); DuckDB $(node -p 'require("'"$here"'/node_modules/@duckdb/node-api/package.json").version'); $(nproc) cores; load average (1/5/15 min) before $load_before, after $load_after"
+
+# --- 6. the loader's push to Azure SQL (TDS), against freebcp ----------------
+# (its own services; 20 % of the scan rows, at least 20,000)
+bash "$here/push.sh" --rows "$(( rows / 5 > 20000 ? rows / 5 : 20000 ))" --runs "$runs"
