@@ -6,13 +6,13 @@
 -- ===================================================================
 -- C helpers: a source's listing, and scans restricted to an increment
 -- ===================================================================
-CREATE FUNCTION telem.list_objects(source regclass,
+CREATE FUNCTION telem.list_objects(source regclass, start_after text DEFAULT NULL,
     OUT key text, OUT size bigint, OUT etag text, OUT last_modified timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'telem_list_objects'
-LANGUAGE C STRICT VOLATILE;
-COMMENT ON FUNCTION telem.list_objects(regclass)
-IS 'objects under a telem_fdw table''s location, in key order';
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION telem.list_objects(regclass, text)
+IS 'objects under a telem_fdw table''s location (after start_after, when given), in key order';
 
 CREATE FUNCTION telem.restrict_scan(source regclass, keys text[], etags text[],
                                     sizes bigint[], modified timestamptz[])
@@ -136,6 +136,13 @@ BEGIN
     IF fdw IS DISTINCT FROM 'telem_fdw' THEN
         RAISE EXCEPTION 'source "%" is not a telem_fdw foreign table', source
             USING ERRCODE = 'wrong_object_type';
+    END IF;
+    IF jsonb_typeof(options) IS DISTINCT FROM 'object'
+       OR EXISTS (SELECT 1 FROM pg_catalog.jsonb_object_keys(options) k WHERE k <> 'listing')
+       OR coalesce(options->>'listing', 'full') NOT IN ('full', 'incremental') THEN
+        RAISE EXCEPTION 'invalid pipeline options %', options
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The options are {"listing": "full"} (the default: sees objects overwritten in place) or {"listing": "incremental"} (lists only keys after the last one loaded: cheap when keys are time-ordered).';
     END IF;
     IF EXISTS (SELECT 1 FROM telem.pipelines p WHERE p.name = create_pipeline.name) THEN
         RAISE EXCEPTION 'pipeline "%" already exists', name USING ERRCODE = 'duplicate_object';
@@ -285,7 +292,11 @@ SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT l.key, l.size, l.etag, l.last_modified
       FROM telem.pipelines p,
-           LATERAL telem.list_objects(p.source) l
+           LATERAL telem.list_objects(p.source,
+               -- incremental listing: only keys after the last one loaded
+               CASE WHEN p.options->>'listing' = 'incremental' THEN
+                   (SELECT max(g.key) FROM telem.object_ledger g WHERE g.pipeline = p.name)
+               END) l
      WHERE p.name = pending_objects.pipeline
        AND NOT EXISTS (SELECT 1 FROM telem.object_ledger g
                         WHERE g.pipeline = p.name AND g.key = l.key

@@ -24,6 +24,12 @@ SELECT count(*), count(DISTINCT _key), sum(n), min(n), max(n) FROM many_pages;
 SELECT bool_and(k > prev) AS ordered
   FROM (SELECT _key AS k, lag(_key, 1, '') OVER () AS prev FROM many_pages) s;
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT count(*) FROM many_pages;
+-- the loader's listing: start-after a key lists only later keys, and the
+-- continuation tokens of the 97-key pages carry on from there
+SELECT count(*), min(key), max(key) FROM telem.list_objects('many_pages');
+SELECT count(*), min(key), max(key)
+  FROM telem.list_objects('many_pages', 'many/obj-1400.jsonl');
+SELECT count(*) FROM telem.list_objects('many_pages', 'many/obj-1500.jsonl');
 -- a prefix that is not a "directory" matches by key prefix
 CREATE FOREIGN TABLE many_14xx (n int)
   SERVER regress_s3_pages OPTIONS (location 's3://telem-regress/many/obj-14', format 'jsonl');

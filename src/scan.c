@@ -244,8 +244,8 @@ fetch_page(TelemScan *scan)
 	if (scan->restricted != NULL)
 		ok = restricted_page(scan, &scan->page, &err);
 	else
-		ok = scan->store->ops->list_page(scan->store, scan->opts->prefix, token,
-										 &scan->page, &err);
+		ok = scan->store->ops->list_page(scan->store, scan->opts->prefix, NULL,
+										 token, &scan->page, &err);
 	if (!ok)
 		TelemReportStoreError(&err, "list",
 							  TelemObjectUrl(scan->opts, scan->opts->prefix));

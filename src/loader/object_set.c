@@ -183,24 +183,31 @@ begin_materialized_srf(FunctionCallInfo fcinfo)
 }
 
 /*
- * telem.list_objects(source regclass)
+ * telem.list_objects(source regclass, start_after text DEFAULT NULL)
  *		RETURNS TABLE (key text, size bigint, etag text, last_modified timestamptz)
  *
- * Every object under the table's location, in key order, as the store lists
- * them ("folder" placeholders left out, as scans do).
+ * Every object under the table's location (after start_after, when given),
+ * in key order, as the store lists them ("folder" placeholders left out, as
+ * scans do).
  */
 PG_FUNCTION_INFO_V1(telem_list_objects);
 
 Datum
 telem_list_objects(PG_FUNCTION_ARGS)
 {
-	Oid			relid = PG_GETARG_OID(0);
+	Oid			relid;
+	char	   *start_after = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TelemOptions *opts;
 	ListingState *ls;
 	MemoryContextCallback *cb;
 	char	   *token = NULL;
 
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("source must not be null")));
+	relid = PG_GETARG_OID(0);
 	check_source(relid);
 	begin_materialized_srf(fcinfo);
 	opts = TelemGetOptions(relid);
@@ -220,8 +227,8 @@ telem_list_objects(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		memset(&err, 0, sizeof(err));
 		TelemObjectPageFree(&ls->page);
-		if (!ls->store->ops->list_page(ls->store, opts->prefix, token,
-									   &ls->page, &err))
+		if (!ls->store->ops->list_page(ls->store, opts->prefix, start_after,
+									   token, &ls->page, &err))
 			TelemReportStoreError(&err, "list", TelemObjectUrl(opts, opts->prefix));
 
 		for (i = 0; i < ls->page.nobjects; i++)

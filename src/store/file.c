@@ -360,8 +360,8 @@ object_cmp(const void *a, const void *b)
  * header), in one page.
  */
 static bool
-file_list_page(TelemStore *store, const char *prefix, const char *token,
-			   TelemObjectPage *page, TelemError *err)
+file_list_page(TelemStore *store, const char *prefix, const char *start_after,
+			   const char *token, TelemObjectPage *page, TelemError *err)
 {
 	FileList	list;
 	struct stat st;
@@ -430,6 +430,22 @@ file_list_page(TelemStore *store, const char *prefix, const char *token,
 
 	if (list.n > 1)
 		qsort(list.items, (size_t) list.n, sizeof(TelemObject), object_cmp);
+	if (start_after != NULL && start_after[0] != '\0')
+	{
+		/* drop the sorted prefix of keys <= start_after */
+		int			skip = 0;
+		int			i;
+
+		while (skip < list.n && strcmp(list.items[skip].key, start_after) <= 0)
+			skip++;
+		for (i = 0; i < skip; i++)
+		{
+			free(list.items[i].key);
+			free(list.items[i].etag);
+		}
+		memmove(list.items, list.items + skip, sizeof(TelemObject) * (list.n - skip));
+		list.n -= skip;
+	}
 	page->objects = list.items;
 	page->nobjects = list.n;
 	page->next_token = NULL;

@@ -384,12 +384,13 @@ s3_retryable(const TelemError *err, int curl_code, long status)
  * token (NULL for the first page).
  */
 static bool
-s3_list_page(TelemStore *store, const char *prefix, const char *token,
-			 TelemObjectPage *page, TelemError *err)
+s3_list_page(TelemStore *store, const char *prefix, const char *start_after,
+			 const char *token, TelemObjectPage *page, TelemError *err)
 {
 	S3Store    *s = (S3Store *) store;
 	char	   *enc_prefix = NULL;
 	char	   *enc_token = NULL;
+	char	   *enc_after = NULL;
 	char	   *query = NULL;
 	char	   *url = NULL;
 	char		context[S3_CONTEXT_LEN];
@@ -405,14 +406,19 @@ s3_list_page(TelemStore *store, const char *prefix, const char *token,
 	/* parameters in canonical (sorted) order, each value encoded once */
 	enc_prefix = SigV4UriEncode(prefix, false);
 	enc_token = token != NULL ? SigV4UriEncode(token, false) : NULL;
+	/* a continuation token already carries the start-after position */
+	if (start_after != NULL && start_after[0] != '\0' && token == NULL)
+		enc_after = SigV4UriEncode(start_after, false);
 	if (enc_prefix != NULL && (token == NULL || enc_token != NULL))
-		query = s3_printf("%s%s%slist-type=2&max-keys=%d%s%s",
+		query = s3_printf("%s%s%slist-type=2&max-keys=%d%s%s%s%s",
 						  token != NULL ? "continuation-token=" : "",
 						  token != NULL ? enc_token : "",
 						  token != NULL ? "&" : "",
 						  s->page_size,
 						  prefix[0] != '\0' ? "&prefix=" : "",
-						  prefix[0] != '\0' ? enc_prefix : "");
+						  prefix[0] != '\0' ? enc_prefix : "",
+						  enc_after != NULL ? "&start-after=" : "",
+						  enc_after != NULL ? enc_after : "");
 	if (query != NULL)
 		url = s3_printf("%s://%s%s?%s", s->scheme, s->host, path, query);
 	s3_context(context, "could not list", s->bucket, prefix);
@@ -471,6 +477,7 @@ s3_list_page(TelemStore *store, const char *prefix, const char *token,
 
 done:
 	free(enc_prefix);
+	free(enc_after);
 	free(enc_token);
 	free(query);
 	free(url);

@@ -85,11 +85,13 @@ typedef struct TelemStoreOps
 {
 	/*
 	 * List objects whose key starts with prefix, in key order.  token is
-	 * NULL for the first page, else the previous page's next_token.
+	 * NULL for the first page, else the previous page's next_token.  With
+	 * start_after, only keys after it (byte order) are listed: when keys
+	 * grow with time, that lists only what is new.
 	 */
 	bool		(*list_page) (TelemStore *store, const char *prefix,
-							  const char *token, TelemObjectPage *page,
-							  TelemError *err);
+							  const char *start_after, const char *token,
+							  TelemObjectPage *page, TelemError *err);
 	/* Open obj for streaming from byte offset 'offset'. */
 	TelemReader *(*open) (TelemStore *store, const TelemObject *obj,
 						  int64_t offset, TelemError *err);

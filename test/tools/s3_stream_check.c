@@ -262,7 +262,7 @@ main(int argc, char **argv)
 			TelemObjectPage page;
 			int			i;
 
-			if (!store->ops->list_page(store, arg, token, &page, &err))
+			if (!store->ops->list_page(store, arg, NULL, token, &page, &err))
 			{
 				rc = fail(&err);
 				break;
@@ -298,7 +298,7 @@ main(int argc, char **argv)
 		/* take size and ETag from a listing, as the FDW does */
 		if (!no_etag)
 		{
-			if (!store->ops->list_page(store, arg, NULL, &page, &err))
+			if (!store->ops->list_page(store, arg, NULL, NULL, &page, &err))
 			{
 				rc = fail(&err);
 				goto get_done;

@@ -100,7 +100,7 @@ list(TelemStore *store, const char *prefix, TelemObjectPage *page,
 	 TelemError *err)
 {
 	memset(err, 0, sizeof(*err));
-	if (!store->ops->list_page(store, prefix, NULL, page, err))
+	if (!store->ops->list_page(store, prefix, NULL, NULL, page, err))
 		return "ERROR";
 	return keys_of(page);
 }
@@ -178,6 +178,28 @@ check_permissions(TelemStore *store)
 	CHECK(store->ops->open(store, &obj, 0, &err) == NULL &&
 		  err.kind == TELEM_ERR_IO && strstr(err.message, "c.jsonl") != NULL,
 		  "unreadable file is IO: %d %s", err.kind, err.message);
+}
+
+/* start_after: only keys after it, in order; the rest is freed. */
+static void
+check_start_after(TelemStore *store)
+{
+	TelemObjectPage page;
+	TelemError	err;
+
+	memset(&err, 0, sizeof(err));
+	CHECK(store->ops->list_page(store, P("day="), P("day=21/x.jsonl"), NULL,
+								&page, &err), "start_after listing: %s", err.message);
+	CHECK_STREQ(keys_of(&page), "/day=22/y.jsonl|/day=3/z.jsonl", "after day=21/x.jsonl");
+	TelemObjectPageFree(&page);
+	CHECK(store->ops->list_page(store, P("day="), P("day=3/z.jsonl"), NULL,
+								&page, &err), "start_after past the end: %s", err.message);
+	CHECK(page.nobjects == 0, "nothing after the last key: %d", page.nobjects);
+	TelemObjectPageFree(&page);
+	CHECK(store->ops->list_page(store, P("day="), P("a"), NULL, &page, &err) &&
+		  page.nobjects == 3, "a start_after before every key keeps all: %d",
+		  page.nobjects);
+	TelemObjectPageFree(&page);
 }
 
 static bool	interrupted;
@@ -346,7 +368,7 @@ main(void)
 	CHECK_STREQ(got, "ERROR", "relative");
 	CHECK(err.kind == TELEM_ERR_CONFIG, "relative prefix is CONFIG");
 	memset(&err, 0, sizeof(err));
-	CHECK(!store->ops->list_page(store, root, "token", &page, &err) &&
+	CHECK(!store->ops->list_page(store, root, NULL, "token", &page, &err) &&
 		  err.kind == TELEM_ERR_CONFIG, "tokens are refused");
 
 	memset(&missing, 0, sizeof(missing));
@@ -370,6 +392,7 @@ main(void)
 	 * Permission denied is an I/O error.  Root ignores file modes, so as
 	 * root the checks run in a child that has become "nobody".
 	 */
+	check_start_after(store);
 	chmod(P("b/d"), 0);
 	chmod(P("b/c.jsonl"), 0);
 	if (geteuid() != 0)
