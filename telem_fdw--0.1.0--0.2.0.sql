@@ -219,32 +219,29 @@ $fn$;
 COMMENT ON FUNCTION telem.drop_pipeline(text)
 IS 'drop a pipeline, its ledger and its schedule (the run log stays)';
 
-CREATE FUNCTION telem.pause(name text)
+CREATE FUNCTION telem._set_paused(name text, paused boolean)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-    UPDATE telem.pipelines p SET paused = true WHERE p.name = pause.name;
+    UPDATE telem.pipelines p SET paused = _set_paused.paused WHERE p.name = _set_paused.name;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'pipeline "%" does not exist', name USING ERRCODE = 'undefined_object';
     END IF;
 END
 $fn$;
+
+CREATE FUNCTION telem.pause(name text)
+RETURNS void
+LANGUAGE sql
+AS $fn$ SELECT telem._set_paused(name, true) $fn$;
 COMMENT ON FUNCTION telem.pause(text) IS 'runs of the pipeline do nothing until resumed';
 
 CREATE FUNCTION telem.resume(name text)
 RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    UPDATE telem.pipelines p SET paused = false WHERE p.name = resume.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'pipeline "%" does not exist', name USING ERRCODE = 'undefined_object';
-    END IF;
-END
-$fn$;
+LANGUAGE sql
+AS $fn$ SELECT telem._set_paused(name, false) $fn$;
 COMMENT ON FUNCTION telem.resume(text) IS 'undo telem.pause';
 
 -- A relation's column names, in order.

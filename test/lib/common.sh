@@ -7,6 +7,8 @@
 #   start_proxy ARGS  start test/harness/flaky_proxy.py in front of RGW; sets
 #                     PROXY_PORT and PROXY_PID (stopped by finish)
 #   psql_q SQL        psql -X -At with ON_ERROR_STOP
+#   start_paused, kill_backend, wait_sql_ready: killing loader runs at their
+#                     pause points (telem_fdw.pause_at)
 set -euo pipefail
 STATE_DIR=$(cd "$1" && pwd)
 TEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,3 +44,30 @@ start_proxy() {
 }
 
 stop_proxy() { kill "$PROXY_PID" 2>/dev/null || true; wait "$PROXY_PID" 2>/dev/null || true; }
+
+# start_paused POINT TAG PIPELINE: start telem.run(PIPELINE) in the
+# background in a session of its own with telem_fdw.pause_at = POINT; once
+# it waits there, return with runner (the psql pid) and pid (the backend's).
+# TAG marks the query so no other session can match.
+start_paused() {
+	pid=""
+	PGOPTIONS="-c telem_fdw.pause_at=$1" \
+		psql_q -c "SELECT telem.run('$3') /* $2 */" >/dev/null 2>&1 &
+	runner=$!
+	for _ in $(seq 300); do
+		pid=$(psql_q -c "SELECT pid FROM pg_stat_activity
+		                  WHERE application_name = 'telem_pause:$1' AND query LIKE '%/* $2 */%'")
+		[[ -n $pid ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# kill_backend PID terminate|kill9
+kill_backend() {
+	if [[ $2 == terminate ]]; then psql_q -c "SELECT pg_terminate_backend($1)" >/dev/null
+	else kill -9 "$1"; fi
+}
+
+# wait_sql_ready: after a kill -9 the server restarts every backend
+wait_sql_ready() { for _ in $(seq 100); do psql_q -c 'SELECT 1' >/dev/null 2>&1 && return; sleep 0.2; done; }

@@ -59,22 +59,6 @@ checksum() {
 # run_pipeline [NAME]: one run; prints its error column (empty on success)
 run_pipeline() { psql_q -c "SELECT coalesce(error, '') FROM telem.run('${1:-eo}')"; }
 
-# start_paused POINT TAG [PIPELINE]: a run in the background whose session alone has
-# telem_fdw.pause_at = POINT; sets runner and pid once it waits there
-start_paused() {
-	pid=""
-	PGOPTIONS="-c telem_fdw.pause_at=$1" \
-		psql_q -c "SELECT telem.run('${3:-eo}') /* $2 */" >/dev/null 2>&1 &
-	runner=$!
-	for _ in $(seq 300); do
-		pid=$(psql_q -c "SELECT pid FROM pg_stat_activity
-		                  WHERE application_name = 'telem_pause:$1' AND query LIKE '%/* $2 */%'")
-		[[ -n $pid ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 declare -A target=([eo]=eo_target [eoa]=eo_append) source_view=([eo]=eo_clean [eoa]=eo_raw)
 for pl in eo eoa; do
 for point in after_listing mid_scan before_ledger_update during_ledger_update; do
@@ -85,14 +69,9 @@ for point in after_listing mid_scan before_ledger_update during_ledger_update; d
 			wait "$runner" || true
 			continue
 		fi
-		if [[ $how == terminate ]]; then
-			psql_q -c "SELECT pg_terminate_backend($pid)" >/dev/null
-		else
-			kill -9 "$pid"
-		fi
+		kill_backend "$pid" "$how"
 		wait "$runner" || true
-		# after kill -9 the server restarts its backends: wait for it
-		for _ in $(seq 100); do psql_q -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+		wait_sql_ready
 		err=x
 		for _ in 1 2 3; do
 			err=$(run_pipeline "$pl" 2>&1) && [[ -z $err ]] && break
@@ -117,7 +96,7 @@ done
 
 # two runs at once: the second returns at once and loads nothing
 new_objects 2
-start_paused after_listing eo-concurrent || fail "concurrent: the first run never paused"
+start_paused after_listing eo-concurrent eo || fail "concurrent: the first run never paused"
 check_eq "$(run_pipeline)" "another run of this pipeline is in progress" "a second concurrent run is refused"
 psql_q -c "SELECT pg_cancel_backend($pid)" >/dev/null
 wait "$runner" || true

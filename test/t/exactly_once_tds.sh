@@ -82,28 +82,8 @@ rerun() {
 	check_eq "$err" "" "$1 $2: a rerun succeeds"
 	check_eq "$(remote_sum "${remote[$1]}")" "$(local_sum "${view[$1]}")" "$1 $2: remote target equals source"
 }
-wait_sql_ready() { for _ in $(seq 100); do psql_q -c 'SELECT 1' >/dev/null 2>&1 && return; sleep 0.2; done; }
-kill_backend() {
-	if [[ $2 == terminate ]]; then psql_q -c "SELECT pg_terminate_backend($1)" >/dev/null
-	else kill -9 "$1"; fi
-}
 fault() { curl -sf -d "$1" "$ctl/faults" >/dev/null; }
 faults_fired() { curl -sf "$ctl/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["faults_fired"])'; }
-
-# start_paused POINT TAG PIPELINE: as in exactly_once.sh
-start_paused() {
-	pid=""
-	PGOPTIONS="-c telem_fdw.pause_at=$1" \
-		psql_q -c "SELECT telem.run('$3') /* $2 */" >/dev/null 2>&1 &
-	runner=$!
-	for _ in $(seq 300); do
-		pid=$(psql_q -c "SELECT pid FROM pg_stat_activity
-		                  WHERE application_name = 'telem_pause:$1' AND query LIKE '%/* $2 */%'")
-		[[ -n $pid ]] && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 for pl in eot eota; do
 	for point in after_listing mid_scan before_bulk_copy after_remote_commit during_ledger_update; do
