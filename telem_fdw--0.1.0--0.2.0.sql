@@ -454,6 +454,25 @@ BEGIN
 END
 $fn$;
 
+-- Record objects (a JSON array of {key, etag, size, last_modified, rows})
+-- as loaded by batch, replacing what the ledger had for their keys.
+CREATE FUNCTION telem._mark_loaded(pipeline text, batch bigint, objects jsonb)
+RETURNS void
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+    INSERT INTO telem.object_ledger (pipeline, key, etag, size, last_modified, rows, batch_id)
+    SELECT pipeline, o.key, o.etag, o.size, o.last_modified, o.rows, batch
+      FROM jsonb_to_recordset(objects)
+           AS o(key text, etag text, size bigint, last_modified timestamptz, rows bigint)
+    ON CONFLICT ON CONSTRAINT object_ledger_pkey DO UPDATE
+       SET etag = EXCLUDED.etag, size = EXCLUDED.size,
+           last_modified = EXCLUDED.last_modified, rows = EXCLUDED.rows,
+           batch_id = EXCLUDED.batch_id, loaded_at = now(), state = 'loaded';
+    SELECT telem._pause_point('during_ledger_update');
+    UPDATE telem.pipelines q SET last_batch_id = batch WHERE q.name = pipeline;
+$fn$;
+
 -- Batches the remote side committed after the local side's last one (a
 -- run that died between the remote and the local commit): mark their
 -- objects loaded, exactly as that run would have.
@@ -474,15 +493,7 @@ BEGIN
           WHERE [pipeline] = %s AND [batch_id] > %s ORDER BY [batch_id]',
         telem._tsql_literal(p.name), p.last_batch_id))
     LOOP
-        INSERT INTO telem.object_ledger (pipeline, key, etag, size, last_modified, rows, batch_id)
-        SELECT p.name, o.key, o.etag, o.size, o.last_modified, o.rows, r[1]::bigint
-          FROM jsonb_to_recordset(r[2]::jsonb)
-               AS o(key text, etag text, size bigint, last_modified timestamptz, rows bigint)
-        ON CONFLICT ON CONSTRAINT object_ledger_pkey DO UPDATE
-           SET etag = EXCLUDED.etag, size = EXCLUDED.size,
-               last_modified = EXCLUDED.last_modified, rows = EXCLUDED.rows,
-               batch_id = EXCLUDED.batch_id, loaded_at = now(), state = 'loaded';
-        UPDATE telem.pipelines q SET last_batch_id = r[1]::bigint WHERE q.name = p.name;
+        PERFORM telem._mark_loaded(p.name, r[1]::bigint, r[2]::jsonb);
         RAISE NOTICE 'pipeline "%": batch % was committed remotely by an earlier run; its objects are now marked loaded',
             p.name, r[1];
         recovered := recovered + 1;
@@ -681,32 +692,22 @@ BEGIN
                 END IF;
             END IF;
 
+            SELECT jsonb_agg(jsonb_build_object('key', o.key, 'etag', o.etag, 'size', o.size,
+                                                'last_modified', o.modified, 'rows', o.rows)
+                             ORDER BY o.key)
+              INTO objects_json
+              FROM unnest(keys, etags, sizes, mods, obj_rows)
+                   AS o(key, etag, size, modified, rows);
             IF p.target_server IS NULL THEN
                 rows_pushed := telem._push_local(p.name);
             ELSE
-                SELECT jsonb_agg(jsonb_build_object('key', o.key, 'etag', o.etag, 'size', o.size,
-                                                    'last_modified', o.modified, 'rows', o.rows)
-                                 ORDER BY o.key)
-                  INTO objects_json
-                  FROM unnest(keys, etags, sizes, mods, obj_rows)
-                       AS o(key, etag, size, modified, rows);
                 rows_pushed := telem._push_tds(p.name, run.batch_id, objects_json);
             END IF;
             DROP TABLE pg_temp.telem_increment;
 
             -- the ledger, in the same transaction as the rows
             PERFORM telem._pause_point('before_ledger_update');
-            INSERT INTO telem.object_ledger AS g
-                   (pipeline, key, etag, size, last_modified, rows, batch_id)
-            SELECT p.name, o.key, o.etag, o.size, o.modified, o.rows, run.batch_id
-              FROM unnest(keys, etags, sizes, mods, obj_rows)
-                   AS o(key, etag, size, modified, rows)
-            ON CONFLICT ON CONSTRAINT object_ledger_pkey DO UPDATE
-               SET etag = EXCLUDED.etag, size = EXCLUDED.size,
-                   last_modified = EXCLUDED.last_modified, rows = EXCLUDED.rows,
-                   batch_id = EXCLUDED.batch_id, loaded_at = now(), state = 'loaded';
-            PERFORM telem._pause_point('during_ledger_update');
-            UPDATE telem.pipelines q SET last_batch_id = run.batch_id WHERE q.name = p.name;
+            PERFORM telem._mark_loaded(p.name, run.batch_id, objects_json);
         END IF;
     EXCEPTION WHEN OTHERS THEN
         -- everything of this run is rolled back; only the log row stays
