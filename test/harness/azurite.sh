@@ -28,13 +28,7 @@ KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/K
 log() { echo "azurite: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# pid from our pid file, only if that process is still ours.
-our_pid() {
-    local pid
-    pid=$(cat "$pidfile" 2>/dev/null) || return 1
-    { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "--location $dir/data" || return 1
-    echo "$pid"
-}
+our_pid() { pid_if_ours "$pidfile" "--location $dir/data"; }
 
 halt() {
     local pid

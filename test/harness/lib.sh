@@ -4,6 +4,10 @@
 #   alive PID            true while PID runs (a zombie counts as dead)
 #   halt_pid PID SIG S   send SIG, wait up to S seconds, then SIGKILL;
 #                        returns once PID is gone
+#   pid_if_ours PIDFILE MARKER
+#                        the pid in PIDFILE, if that process is still running
+#                        and its command line contains MARKER (so a reused pid
+#                        of someone else's process is never signalled)
 
 free_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -24,4 +28,11 @@ halt_pid() {
     done
     kill -KILL "$pid" 2>/dev/null || true
     while alive "$pid"; do sleep 0.05; done
+}
+
+pid_if_ours() {
+    local pid
+    pid=$(cat "$1" 2>/dev/null) || return 1
+    { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$2" || return 1
+    echo "$pid"
 }

@@ -37,13 +37,8 @@ REGION=us-east-1
 log() { echo "rgw: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# pid_of NAME: pid from our pid file, only if that process is still one of ours.
-pid_of() {
-    local pid
-    pid=$(cat "$dir/run/$1.pid" 2>/dev/null) || return 1
-    { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$conf" || return 1
-    echo "$pid"
-}
+# pid_of NAME: pid of our daemon NAME, if it is still one of ours.
+pid_of() { pid_if_ours "$dir/run/$1.pid" "$conf"; }
 
 # spawn NAME CMD...: run a daemon in the foreground of its own session.
 spawn() {

@@ -40,13 +40,7 @@ DATABASE=azuresql
 log() { echo "tds: $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# pid from our pid file, only if that process is still ours.
-our_pid() {
-    local pid
-    pid=$(cat "$pidfile" 2>/dev/null) || return 1
-    { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "--label $dir " || return 1
-    echo "$pid"
-}
+our_pid() { pid_if_ours "$pidfile" "--label $dir "; }
 
 halt() {
     local pid
