@@ -19,6 +19,7 @@ OBJS = \
 	src/loader/pause_point.o \
 	src/loader/tds_client.o \
 	src/loader/tds_push.o \
+	src/loader/transfer.o \
 	src/format/jsonl.o \
 	src/format/jsonl_extract.o \
 	src/format/copy_format.o \
@@ -28,7 +29,12 @@ OBJS = \
 	src/store/http.o \
 	src/store/s3.o \
 	src/store/s3_listing.o \
-	src/store/sigv4.o
+	src/store/s3_write.o \
+	src/store/sigv4.o \
+	src/store/azure.o \
+	src/store/azure_listing.o \
+	src/store/azure_sign.o \
+	src/store/azure_token.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
 DOCS = README.md

@@ -2,7 +2,8 @@
 # bench/run.sh -- the telem_fdw benchmark, in one command:
 #
 #   bash bench/run.sh [--quick] [--rows N] [--runs N] [--markdown] [--keep]
-#   (ends with bench/push.sh: the loader's TDS push against freebcp)
+#   (ends with bench/push.sh: the loader's TDS push against freebcp, and
+#   bench/transfer.sh: telem.transfer between S3 and Azure against curl)
 #
 #   --rows N     rows in the data set (default 1,000,000; about 238 MB of JSONL
 #                and 90 MB of CSV per million rows)
@@ -46,11 +47,12 @@ rows=1000000
 runs=3
 markdown=""
 keep=""
+quick=""
 
 usage() { sed -n 's/^#   bash bench/usage: bash bench/p' "$0" >&2; exit 2; }
 while (($#)); do
     case $1 in
-        --quick) rows=100000 ;;
+        --quick) rows=100000 quick=--quick ;;
         --rows) rows=${2:?}; shift ;;
         --runs) runs=${2:?}; shift ;;
         --markdown) markdown=--markdown ;;
@@ -230,3 +232,7 @@ python3 "$here/report.py" $markdown --results "$results" --rows "$rows" --runs "
 # --- 6. the loader's push to Azure SQL (TDS), against freebcp ----------------
 # (its own services; 20 % of the scan rows, at least 20,000)
 bash "$here/push.sh" --rows "$(( rows / 5 > 20000 ? rows / 5 : 20000 ))" --runs "$runs"
+
+# --- 7. telem.transfer between S3 and Azure, against curl --------------------
+# (its own services; 1 GiB + 125 MiB of objects, --quick 256 + 25 MiB)
+bash "$here/transfer.sh" $quick --runs "$runs" $markdown

@@ -1,13 +1,9 @@
--- demo/demo.sql -- foreign tables and analyst queries for demo/run.sh.
--- Variables: :endpoint, :key, :secret (the S3 stand-in's).
+-- demo/demo.sql -- foreign tables and analyst queries for demo/run.sh, over
+-- the raw telemetry landed in ADLS (server lake, made by demo/transfer.sql).
 SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS telem_fdw;
-CREATE SCHEMA IF NOT EXISTS raw;
-DROP SERVER IF EXISTS lake_s3 CASCADE;
-CREATE SERVER lake_s3 FOREIGN DATA WRAPPER telem_fdw
-  OPTIONS (provider 's3', region 'us-east-1', endpoint :'endpoint');
-CREATE USER MAPPING FOR CURRENT_USER SERVER lake_s3
-  OPTIONS (access_key_id :'key', secret_access_key :'secret');
+DROP SCHEMA IF EXISTS raw CASCADE;
+CREATE SCHEMA raw;
+RESET client_min_messages;
 
 CREATE FOREIGN TABLE raw.vehicle (
   device_id   text,
@@ -19,14 +15,17 @@ CREATE FOREIGN TABLE raw.vehicle (
   temp_c      float8 OPTIONS (json_path 'engine.temp_c'),
   day         int    OPTIONS (partition 'day'),
   _key        text   OPTIONS (metadata 'key')
-) SERVER lake_s3 OPTIONS (location 's3://fleet-raw/vehicle/', format 'jsonl');
+) SERVER lake
+  OPTIONS (location 'abfss://raw@devstoreaccount1.dfs.core.windows.net/vehicle/', format 'jsonl');
 
 CREATE FOREIGN TABLE raw.engine (
   device_id text, ts bigint, ts_ms bigint, speed_kmh float8, lat float8,
   lon float8, fuel_level float8, engine_rpm int, engine_temp_c float8,
   pressure_bar float8, vibration_mm_s float8, status text,
   day int OPTIONS (partition 'day')
-) SERVER lake_s3 OPTIONS (location 's3://fleet-raw/engine/', format 'csv', header 'true');
+) SERVER lake
+  OPTIONS (location 'abfss://raw@devstoreaccount1.dfs.core.windows.net/engine/', format 'csv',
+           header 'true');
 
 \pset footer off
 \echo

@@ -1,4 +1,4 @@
--- demo/pipeline.sql -- the loader half of the demo: S3 -> transform -> Azure SQL.
+-- demo/pipeline.sql -- the loader half of the demo: ADLS -> transform -> Azure SQL.
 -- Variables: :tds_host, :tds_port, :tds_db, :tds_user, :tds_password (the
 -- TDS stand-in's; pointing these at a real Azure SQL database is the only
 -- change needed to go live).
@@ -7,6 +7,7 @@ CREATE EXTENSION IF NOT EXISTS tds_fdw;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
 DROP SERVER IF EXISTS azure_sql CASCADE;
 SELECT telem.drop_pipeline(name) FROM telem.pipelines;
+DO $$ BEGIN PERFORM cron.unschedule(jobid) FROM cron.job WHERE jobname = 'land-and-load'; END $$;
 RESET client_min_messages;
 
 -- Azure SQL, configured once, the tds_fdw way
@@ -15,12 +16,13 @@ CREATE SERVER azure_sql FOREIGN DATA WRAPPER tds_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER azure_sql
   OPTIONS (username :'tds_user', password :'tds_password');
 
--- the raw equipment telemetry in S3
+-- the raw equipment telemetry, landed in ADLS
 CREATE FOREIGN TABLE raw.equipment (
   equipment_id text, ts timestamptz OPTIONS (epoch 'seconds'),
   temperature float8, pressure float8, vibration float8,
   _key text OPTIONS (metadata 'key')
-) SERVER lake_s3 OPTIONS (location 's3://fleet-raw/equipment/', format 'jsonl');
+) SERVER lake
+  OPTIONS (location 'abfss://raw@devstoreaccount1.dfs.core.windows.net/equipment/', format 'jsonl');
 
 -- transforms: plain SQL views. Clean, deduplicate, aggregate per minute,
 -- flag anomalies. (Objects are hourly, so a minute never spans two.)
@@ -61,11 +63,34 @@ SELECT telem.tds_exec('azure_sql', 'IF OBJECT_ID(N''dbo.vehicle_minute'', N''U''
                       telem.target_ddl('vehicle_minute')) >= -1 AS created;
 
 \echo
-\echo 'First runs: everything in S3 so far'
+\echo 'First runs: everything in the lake so far'
 SELECT pipeline, batch_id, objects, rows_read, rows_pushed, error FROM telem.run('equipment_minute');
 SELECT pipeline, batch_id, objects, rows_read, rows_pushed, error FROM telem.run('vehicle_minute');
 \echo 'A second run finds nothing new'
 SELECT pipeline, batch_id, objects, rows_read, rows_pushed, error FROM telem.run('equipment_minute');
 
-\echo 'pg_cron now runs equipment_minute every 10 seconds'
-SELECT telem.schedule('equipment_minute', '10 seconds') > 0 AS scheduled;
+-- What pg_cron runs: land new raw objects in ADLS, then load them, every
+-- 10 seconds for a minute (pg_cron 1.4 schedules by the minute; this is what
+-- telem.schedule(pipeline, '10 seconds') does for a pipeline alone).
+CREATE PROCEDURE raw.land_and_load(every integer DEFAULT 10)
+LANGUAGE plpgsql AS $$
+DECLARE
+  deadline timestamptz := clock_timestamp() + interval '60 seconds';
+  next_at timestamptz := clock_timestamp();
+BEGIN
+  WHILE next_at < deadline LOOP
+    PERFORM telem.transfer('s3://fleet-raw/',
+                           'abfss://raw@devstoreaccount1.dfs.core.windows.net/',
+                           'fleet_s3', 'lake');
+    COMMIT;
+    PERFORM telem.run('equipment_minute');
+    COMMIT;
+    next_at := next_at + make_interval(secs => every);
+    IF next_at < deadline THEN
+      PERFORM pg_sleep(greatest(0, extract(epoch FROM next_at - clock_timestamp())));
+    END IF;
+  END LOOP;
+END
+$$;
+\echo 'pg_cron now runs the transfer S3 -> ADLS and then equipment_minute every 10 seconds'
+SELECT cron.schedule('land-and-load', '* * * * *', 'CALL raw.land_and_load(10)') > 0 AS scheduled;

@@ -7,9 +7,19 @@ IMPORT FOREIGN SCHEMA dbo LIMIT TO (equipment_minute, vehicle_minute, telem_batc
 -- tds_fdw reports each remote query as a NOTICE
 \pset footer off
 
-\echo 'Runs (telem.run_log):'
+\echo 'Transfers S3 -> ADLS that copied something (telem.run_log, kind transfer):'
+SELECT run_id, objects AS objects_copied, bytes AS bytes_copied,
+       details->>'objects_skipped' AS objects_skipped, coalesce(error, '') AS error
+  FROM telem.run_log
+ WHERE kind = 'transfer' AND (objects > 0 OR error IS NOT NULL) ORDER BY run_id;
+SELECT count(*) AS transfer_runs, count(*) FILTER (WHERE objects = 0) AS copied_nothing,
+       count(*) FILTER (WHERE error IS NOT NULL) AS failed
+  FROM telem.run_log WHERE kind = 'transfer';
+
+\echo 'Pipeline runs that loaded something (telem.run_log, kind load):'
 SELECT run_id, pipeline, batch_id, objects, rows_read, rows_pushed, coalesce(error, '') AS error
-  FROM telem.run_log WHERE objects > 0 OR error IS NOT NULL ORDER BY run_id;
+  FROM telem.run_log
+ WHERE kind = 'load' AND (objects > 0 OR error IS NOT NULL) ORDER BY run_id;
 
 \echo 'Remote batch ledger (dbo.telem_batches):'
 SELECT pipeline, batch_id, row_count FROM azure.telem_batches ORDER BY pipeline, batch_id;

@@ -21,7 +21,7 @@ CREATE SERVER regress_bad FOREIGN DATA WRAPPER telem_fdw OPTIONS (provider 's3',
 CREATE SERVER regress_bad FOREIGN DATA WRAPPER telem_fdw OPTIONS (provider 's3', endpoint 'ftp://x');  -- ERROR
 CREATE SERVER regress_bad FOREIGN DATA WRAPPER telem_fdw OPTIONS (provider 's3', ca_file 'certs/ca.pem');  -- ERROR
 CREATE SERVER regress_bad FOREIGN DATA WRAPPER telem_fdw OPTIONS (provider 's3', page_size '0');  -- ERROR
-CREATE SERVER regress_bad FOREIGN DATA WRAPPER telem_fdw OPTIONS (provider 's3', page_size '1001');  -- ERROR
+CREATE SERVER regress_bad FOREIGN DATA WRAPPER telem_fdw OPTIONS (provider 's3', page_size '5001');  -- ERROR
 CREATE SERVER regress_bad FOREIGN DATA WRAPPER telem_fdw OPTIONS (provider 's3', max_retries 'many');  -- ERROR
 CREATE SERVER regress_bad FOREIGN DATA WRAPPER telem_fdw OPTIONS (provider 's3', connect_timeout '0');  -- ERROR
 CREATE SERVER regress_bad FOREIGN DATA WRAPPER telem_fdw OPTIONS (provider 's3', region 'x', region 'y');  -- ERROR

@@ -1,5 +1,6 @@
 -- ===================================================================
--- upgrade: 0.1.0 (the FDW) to 0.2.0 (the loader), as a user would
+-- upgrade: 0.1.0 (the FDW) to 0.2.0 (the loader) to 0.3.0 (Azure and
+-- transfers), as a user would
 -- ===================================================================
 DROP EXTENSION telem_fdw;
 CREATE EXTENSION telem_fdw VERSION '0.1.0';
@@ -12,8 +13,15 @@ CREATE SERVER upgrade_files FOREIGN DATA WRAPPER telem_fdw OPTIONS (provider 'fi
 CREATE FOREIGN TABLE upgrade_vehicle (device_id text) SERVER upgrade_files
   OPTIONS (location :'loc', format 'jsonl');
 SELECT count(*) FROM upgrade_vehicle;
+ALTER EXTENSION telem_fdw UPDATE TO '0.2.0';
+SELECT extversion FROM pg_extension WHERE extname = 'telem_fdw';
+SELECT count(*) FROM upgrade_vehicle;
+-- a run logged under 0.2.0 is a load under 0.3.0
+INSERT INTO telem.run_log (pipeline, started_at, finished_at) VALUES ('old', now(), now());
 ALTER EXTENSION telem_fdw UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'telem_fdw';
+SELECT pipeline, kind, details FROM telem.run_log;
+DELETE FROM telem.run_log;
 SELECT count(*) FROM upgrade_vehicle;
 -- every loader object is the extension's, and documented
 SELECT p.oid::regprocedure AS function, d.description IS NOT NULL AS commented

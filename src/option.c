@@ -63,11 +63,19 @@ static const TelemOptionDef telem_options[] = {
 	{OPT_PAGE_SIZE, ForeignServerRelationId, false, false, PRIV_NONE},
 	{OPT_MAX_RETRIES, ForeignServerRelationId, false, false, PRIV_NONE},
 	{OPT_CONNECT_TIMEOUT, ForeignServerRelationId, false, false, PRIV_NONE},
+	{OPT_ACCOUNT, ForeignServerRelationId, false, false, PRIV_NONE},
 
-	/* user mapping */
+	/* user mapping: s3 */
 	{OPT_ACCESS_KEY_ID, UserMappingRelationId, false, true, PRIV_NONE},
 	{OPT_SECRET_ACCESS_KEY, UserMappingRelationId, false, true, PRIV_NONE},
 	{OPT_SESSION_TOKEN, UserMappingRelationId, false, true, PRIV_NONE},
+	/* user mapping: azure */
+	{OPT_ACCOUNT_KEY, UserMappingRelationId, false, true, PRIV_NONE},
+	{OPT_SAS_TOKEN, UserMappingRelationId, false, true, PRIV_NONE},
+	{OPT_TENANT_ID, UserMappingRelationId, false, false, PRIV_NONE},
+	{OPT_CLIENT_ID, UserMappingRelationId, false, false, PRIV_NONE},
+	{OPT_CLIENT_SECRET, UserMappingRelationId, false, true, PRIV_NONE},
+	{OPT_CREDENTIAL_SOURCE, UserMappingRelationId, false, false, PRIV_NONE},
 
 	/* foreign table */
 	{OPT_LOCATION, ForeignTableRelationId, true, false, PRIV_NONE},
@@ -114,7 +122,6 @@ static const struct
 	{NULL, COLUMN_DATA}
 };
 
-#define DEFAULT_PAGE_SIZE		1000
 #define DEFAULT_MAX_RETRIES		5
 #define DEFAULT_CONNECT_TIMEOUT 30
 
@@ -267,18 +274,62 @@ parse_choice(DefElem *def, const char *const *choices)
 	return -1;					/* keep compiler quiet */
 }
 
-static const char *const provider_choices[] = {"s3", "file", NULL};
+/* in the order of TelemProvider */
+static const char *const provider_choices[] = {"s3", "file", "azure", NULL};
+static const char *const credential_source_choices[] = {"managed_identity", NULL};
 static const char *const url_style_choices[] = {"path", "virtual", NULL};
 static const char *const format_choices[] = {"jsonl", "csv", "text", NULL};
 static const char *const epoch_choices[] = {"seconds", "milliseconds", NULL};
 
-/*
- * Split a location into bucket and prefix (s3://bucket/prefix) or an
- * absolute path (file:///path or /path).  Returns the provider it implies.
- */
-static TelemProvider
-parse_location(const char *location, char **bucket, char **prefix)
+/* Report a location that is not of any form we know. */
+static void
+bad_location(const char *location, const char *hint)
 {
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid location \"%s\"", location),
+			 errhint("%s", hint)));
+}
+
+#define AZURE_LOCATION_HINT \
+	"An Azure location looks like \"abfss://container@account.dfs.core.windows.net/prefix/\", " \
+	"\"az://container/prefix/\" or \"https://account.blob.core.windows.net/container/prefix/\"."
+
+/*
+ * Is s a valid storage account or container name?  Both end up unencoded
+ * in a host name or URL path, so only what Azure allows: lower-case
+ * letters, digits and (containers) '-'.
+ */
+static bool
+valid_azure_name(const char *s, size_t len, bool dash_ok)
+{
+	size_t		i;
+
+	if (len < 3 || len > 63)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+			  (dash_ok && s[i] == '-')))
+			return false;
+	return true;
+}
+
+/*
+ * Fill opts' location fields (location_provider, bucket, location_account,
+ * location_endpoint, prefix, url_base) from opts->location:
+ *	 s3://bucket/prefix
+ *	 abfss://container@account.dfs.core.windows.net/prefix	(azure)
+ *	 az://container/prefix									(azure)
+ *	 https://account.blob.core.windows.net/container/prefix	(azure)
+ *	 file:///path or /path									(file)
+ */
+static void
+parse_location(TelemOptions *opts)
+{
+	const char *location = opts->location;
+
+	opts->location_account = NULL;
+	opts->location_endpoint = NULL;
 	if (strncmp(location, "s3://", 5) == 0)
 	{
 		const char *b = location + 5;
@@ -286,28 +337,85 @@ parse_location(const char *location, char **bucket, char **prefix)
 		size_t		blen = slash ? (size_t) (slash - b) : strlen(b);
 
 		if (blen == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid location \"%s\"", location),
-					 errhint("An S3 location looks like \"s3://bucket/prefix/\".")));
-		*bucket = pnstrdup(b, blen);
-		*prefix = pstrdup(slash ? slash + 1 : "");
-		return PROVIDER_S3;
+			bad_location(location, "An S3 location looks like \"s3://bucket/prefix/\".");
+		opts->location_provider = PROVIDER_S3;
+		opts->bucket = pnstrdup(b, blen);
+		opts->prefix = pstrdup(slash ? slash + 1 : "");
+		opts->url_base = psprintf("s3://%s/", opts->bucket);
+		return;
+	}
+	if (strncmp(location, "abfss://", 8) == 0 ||
+		strncmp(location, "https://", 8) == 0)
+	{
+		bool		abfss = location[0] == 'a';
+		const char *p = location + 8;
+		const char *host_end = p + strcspn(p, "/");
+		const char *at = abfss ? memchr(p, '@', host_end - p) : NULL;
+		const char *host = at ? at + 1 : p;
+		const char *dot = memchr(host, '.', host_end - host);
+		const char *c;
+		size_t		clen;
+		char	   *hostname;
+
+		if (abfss && at == NULL)
+			bad_location(location, AZURE_LOCATION_HINT);
+		if (dot == NULL || !valid_azure_name(host, dot - host, false))
+			bad_location(location, "The storage account name must be 3 to 63 lower-case letters and digits.");
+		opts->location_account = pnstrdup(host, dot - host);
+		hostname = pnstrdup(host, host_end - host);
+		if (abfss)
+		{
+			/* the container is before the '@'; reads use the Blob endpoint */
+			c = p;
+			clen = at - p;
+			opts->prefix = pstrdup(*host_end == '/' ? host_end + 1 : "");
+			if (strncmp(dot, ".dfs.", 5) == 0)
+				opts->location_endpoint = psprintf("https://%s.blob.%s",
+												   opts->location_account, dot + 5);
+			else
+				opts->location_endpoint = psprintf("https://%s", hostname);
+		}
+		else
+		{
+			c = *host_end == '/' ? host_end + 1 : host_end;
+			clen = strcspn(c, "/");
+			opts->prefix = pstrdup(c[clen] == '/' ? c + clen + 1 : "");
+			opts->location_endpoint = psprintf("https://%s", hostname);
+		}
+		if (!valid_azure_name(c, clen, true))
+			bad_location(location, "The container name must be 3 to 63 lower-case letters, digits and dashes.");
+		opts->location_provider = PROVIDER_AZURE;
+		opts->bucket = pnstrdup(c, clen);
+		opts->url_base = pnstrdup(location, strlen(location) - strlen(opts->prefix));
+		return;
+	}
+	if (strncmp(location, "az://", 5) == 0)
+	{
+		const char *c = location + 5;
+		size_t		clen = strcspn(c, "/");
+
+		if (!valid_azure_name(c, clen, true))
+			bad_location(location, AZURE_LOCATION_HINT);
+		opts->location_provider = PROVIDER_AZURE;
+		opts->bucket = pnstrdup(c, clen);
+		opts->prefix = pstrdup(c[clen] == '/' ? c + clen + 1 : "");
+		opts->url_base = pnstrdup(location, strlen(location) - strlen(opts->prefix));
+		return;
 	}
 	if (strncmp(location, "file://", 7) == 0)
 		location += 7;
 	if (location[0] == '/')
 	{
-		*bucket = NULL;
-		*prefix = pstrdup(location);
-		return PROVIDER_FILE;
+		opts->location_provider = PROVIDER_FILE;
+		opts->bucket = NULL;
+		opts->prefix = pstrdup(location);
+		opts->url_base = "";
+		return;
 	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid location \"%s\"", location),
-			 errhint("Use \"s3://bucket/prefix/\", or an absolute path or "
-					 "\"file:///path/\" for a local directory.")));
-	return PROVIDER_FILE;		/* keep compiler quiet */
+	bad_location(opts->location,
+				 "Use \"s3://bucket/prefix/\", an Azure location such as "
+				 "\"abfss://container@account.dfs.core.windows.net/prefix/\", or "
+				 "an absolute path or \"file:///path/\" for a local directory.");
 }
 
 /*
@@ -380,6 +488,12 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 	DefElem    *json_path_def = NULL;
 	DefElem    *partition_def = NULL;
 	DefElem    *epoch_def = NULL;
+	DefElem    *credential_source_def = NULL;
+	DefElem    *account_key_def = NULL;
+	DefElem    *sas_def = NULL;
+	DefElem    *client_secret_def = NULL;
+	DefElem    *tenant_def = NULL;
+	DefElem    *client_id_def = NULL;
 	List	   *copy_options = NIL;
 
 	foreach(lc, options)
@@ -414,7 +528,44 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 						 errmsg("option \"%s\" must be an absolute path", name)));
 		}
 		else if (strcmp(name, OPT_PAGE_SIZE) == 0)
-			opts->page_size = parse_int_option(def, 1, 1000);
+			opts->page_size = parse_int_option(def, 1, 5000);
+		else if (strcmp(name, OPT_ACCOUNT) == 0)
+		{
+			opts->account = defGetString(def);
+			if (!valid_azure_name(opts->account, strlen(opts->account), false))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid value for option \"%s\": \"%s\"",
+								name, opts->account),
+						 errhint("A storage account name is 3 to 63 lower-case letters and digits.")));
+		}
+		else if (strcmp(name, OPT_CREDENTIAL_SOURCE) == 0)
+		{
+			credential_source_def = def;
+			(void) parse_choice(def, credential_source_choices);
+		}
+		else if (strcmp(name, OPT_ACCOUNT_KEY) == 0 ||
+				 strcmp(name, OPT_SAS_TOKEN) == 0 ||
+				 strcmp(name, OPT_CLIENT_SECRET) == 0 ||
+				 strcmp(name, OPT_TENANT_ID) == 0 ||
+				 strcmp(name, OPT_CLIENT_ID) == 0)
+		{
+			if (strcmp(name, OPT_ACCOUNT_KEY) == 0)
+				account_key_def = def;
+			else if (strcmp(name, OPT_SAS_TOKEN) == 0)
+				sas_def = def;
+			else if (strcmp(name, OPT_CLIENT_SECRET) == 0)
+				client_secret_def = def;
+			else if (strcmp(name, OPT_TENANT_ID) == 0)
+				tenant_def = def;
+			else
+				client_id_def = def;
+			/* never echo the value: it may be a secret */
+			if (defGetString(def)[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"%s\" must not be empty", name)));
+		}
 		else if (strcmp(name, OPT_MAX_RETRIES) == 0)
 			opts->max_retries = parse_int_option(def, 0, 20);
 		else if (strcmp(name, OPT_CONNECT_TIMEOUT) == 0)
@@ -422,9 +573,8 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 		else if (strcmp(name, OPT_LOCATION) == 0)
 		{
 			opts->location = defGetString(def);
-			if (parse_location(opts->location, &opts->bucket,
-							   &opts->prefix) == PROVIDER_FILE &&
-				validating)
+			parse_location(opts);
+			if (opts->location_provider == PROVIDER_FILE && validating)
 				check_privilege(&local_location_def);
 		}
 		else if (strcmp(name, OPT_FORMAT) == 0)
@@ -487,6 +637,30 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("conflicting or redundant options"),
 				 errdetail("Option \"%s\" applies to record fields only.", OPT_EPOCH)));
+
+	/* user mapping: one way to authenticate to Azure */
+	if ((account_key_def != NULL) + (sas_def != NULL) +
+		(client_secret_def != NULL || tenant_def != NULL) +
+		(credential_source_def != NULL) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("conflicting Azure credentials"),
+				 errdetail("A user mapping takes one of \"%s\", \"%s\", "
+						   "\"%s\" with \"%s\" and \"%s\", or \"%s\".",
+						   OPT_ACCOUNT_KEY, OPT_SAS_TOKEN, OPT_TENANT_ID,
+						   OPT_CLIENT_ID, OPT_CLIENT_SECRET, OPT_CREDENTIAL_SOURCE)));
+	if ((client_secret_def != NULL || tenant_def != NULL) &&
+		(client_secret_def == NULL || tenant_def == NULL || client_id_def == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("Entra ID client credentials need \"%s\", \"%s\" and \"%s\"",
+						OPT_TENANT_ID, OPT_CLIENT_ID, OPT_CLIENT_SECRET)));
+	if (client_id_def != NULL && client_secret_def == NULL &&
+		credential_source_def == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("option \"%s\" needs \"%s\" or \"%s\"",
+						OPT_CLIENT_ID, OPT_CLIENT_SECRET, OPT_CREDENTIAL_SOURCE)));
 
 	/* table: COPY options belong to the COPY formats */
 	if (context == ForeignTableRelationId && copy_options != NIL)
@@ -560,6 +734,52 @@ telem_fdw_validator(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/* The options of a server, with defaults filled in. */
+static TelemOptions *
+server_options(ForeignServer *server)
+{
+	TelemOptions *opts = palloc0(sizeof(TelemOptions));
+
+	opts->server_name = pstrdup(server->servername);
+	opts->path_style = true;
+	opts->page_size = 0;		/* each store's own maximum */
+	opts->max_retries = DEFAULT_MAX_RETRIES;
+	opts->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
+	opts->compression = TELEM_COMP_AUTO;
+	opts->max_line_size = telem_default_max_line_size;
+	opts->region = "us-east-1";
+
+	check_values(server->options, ForeignServerRelationId, opts, false);
+	return opts;
+}
+
+/* The location's form must be the server's provider's. */
+static void
+check_location_provider(TelemOptions *opts)
+{
+	static const char *const forms[] = {
+		"\"s3://bucket/prefix/\"",
+		"absolute-path",
+		"\"abfss://\", \"az://\" and \"https://\""
+	};
+
+	if (opts->location_provider != opts->provider)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("location \"%s\" does not match the provider of server \"%s\"",
+						opts->location, opts->server_name),
+				 errhint("A server with provider \"%s\" takes %s locations.",
+						 provider_choices[opts->provider], forms[opts->provider])));
+	if (opts->provider == PROVIDER_AZURE && opts->location_account == NULL &&
+		opts->account == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("location \"%s\" needs option \"%s\" on server \"%s\"",
+						opts->location, OPT_ACCOUNT, opts->server_name),
+				 errhint("An \"az://\" location names no storage account; "
+						 "set it with ALTER SERVER ... OPTIONS (ADD account '...').")));
+}
+
 /*
  * TelemGetOptions
  *		The options of a foreign table and its server, checked and with
@@ -569,32 +789,29 @@ TelemOptions *
 TelemGetOptions(Oid foreigntableid)
 {
 	ForeignTable *table = GetForeignTable(foreigntableid);
-	ForeignServer *server = GetForeignServer(table->serverid);
-	TelemOptions *opts = palloc0(sizeof(TelemOptions));
-	TelemProvider implied;
+	TelemOptions *opts = server_options(GetForeignServer(table->serverid));
 
-	opts->server_name = pstrdup(server->servername);
-	opts->path_style = true;
-	opts->page_size = DEFAULT_PAGE_SIZE;
-	opts->max_retries = DEFAULT_MAX_RETRIES;
-	opts->connect_timeout = DEFAULT_CONNECT_TIMEOUT;
-	opts->compression = TELEM_COMP_AUTO;
-	opts->max_line_size = telem_default_max_line_size;
-	opts->region = "us-east-1";
-
-	check_values(server->options, ForeignServerRelationId, opts, false);
 	check_values(table->options, ForeignTableRelationId, opts, false);
+	check_location_provider(opts);
+	return opts;
+}
 
-	implied = (opts->bucket != NULL) ? PROVIDER_S3 : PROVIDER_FILE;
-	if (implied != opts->provider)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("location \"%s\" does not match the provider of server \"%s\"",
-						opts->location, opts->server_name),
-				 errhint("A server with provider \"%s\" takes %s locations.",
-						 provider_choices[opts->provider],
-						 opts->provider == PROVIDER_S3 ? "\"s3://bucket/prefix/\"" :
-						 "absolute-path")));
+/*
+ * TelemGetLocationOptions
+ *		The options of a location on a server, as the loader's functions
+ *		take them (no foreign table).  The caller has checked USAGE on the
+ *		server; a local location needs what a table with one would.
+ */
+TelemOptions *
+TelemGetLocationOptions(Oid serverid, const char *location)
+{
+	TelemOptions *opts = server_options(GetForeignServer(serverid));
+
+	opts->location = pstrdup(location);
+	parse_location(opts);
+	if (opts->location_provider == PROVIDER_FILE)
+		check_privilege(&local_location_def);
+	check_location_provider(opts);
 	return opts;
 }
 

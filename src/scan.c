@@ -323,13 +323,14 @@ close_object(TelemScan *scan)
 	scan->codec = NULL;
 	if (scan->reader)
 	{
-		if (scan->opts->provider == PROVIDER_S3)
-		{
-			TelemReaderStats stats;
+		TelemReaderStats stats;
 
+		memset(&stats, 0, sizeof(stats));
+		if (scan->opts->provider == PROVIDER_S3)
 			S3ReaderStats(scan->reader, &stats);
-			scan->resumes += stats.resumes;
-		}
+		else if (scan->opts->provider == PROVIDER_AZURE)
+			AzureReaderStats(scan->reader, &stats);
+		scan->resumes += stats.resumes;
 		scan->store->ops->close(scan->reader);
 	}
 	scan->reader = NULL;

@@ -53,6 +53,21 @@ static TupleTableSlot *telemIterateForeignScan(ForeignScanState *node);
 static void telemReScanForeignScan(ForeignScanState *node);
 static void telemEndForeignScan(ForeignScanState *node);
 static void telemExplainForeignScan(ForeignScanState *node, ExplainState *es);
+static bool check_endpoint_url(char **newval, void **extra, GucSource source);
+
+/* A token endpoint setting is empty or an http(s) URL. */
+static bool
+check_endpoint_url(char **newval, void **extra, GucSource source)
+{
+	(void) extra;
+	(void) source;
+	if (*newval == NULL || (*newval)[0] == '\0' ||
+		strncmp(*newval, "http://", 7) == 0 ||
+		strncmp(*newval, "https://", 8) == 0)
+		return true;
+	GUC_check_errdetail("The value must be a URL starting with http:// or https://.");
+	return false;
+}
 
 void
 _PG_init(void)
@@ -64,6 +79,20 @@ _PG_init(void)
 							64 * 1024 * 1024, 1024, MaxAllocSize / 2,
 							PGC_USERSET, GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
+	DefineCustomStringVariable("telem_fdw.azure_authority_host",
+							   "Base URL of the Entra ID token endpoint for client credentials.",
+							   "Empty means Azure's public cloud (https://login.microsoftonline.com).",
+							   &telem_azure_authority_host,
+							   NULL,
+							   PGC_SUSET, 0,
+							   check_endpoint_url, NULL, NULL);
+	DefineCustomStringVariable("telem_fdw.azure_imds_endpoint",
+							   "Base URL of the Azure instance metadata service, for managed identities.",
+							   "Empty means the well-known address http://169.254.169.254.",
+							   &telem_azure_imds_endpoint,
+							   NULL,
+							   PGC_SUSET, 0,
+							   check_endpoint_url, NULL, NULL);
 	DefineCustomStringVariable("telem_fdw.pause_at",
 							   "Test only: the loader pause point where runs wait.",
 							   "Tests set it to kill a run at a known point; see src/loader/pause_point.c.",

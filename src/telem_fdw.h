@@ -47,6 +47,13 @@
 #define OPT_ACCESS_KEY_ID		"access_key_id"
 #define OPT_SECRET_ACCESS_KEY	"secret_access_key"
 #define OPT_SESSION_TOKEN		"session_token"
+#define OPT_ACCOUNT				"account"
+#define OPT_ACCOUNT_KEY			"account_key"
+#define OPT_SAS_TOKEN			"sas_token"
+#define OPT_TENANT_ID			"tenant_id"
+#define OPT_CLIENT_ID			"client_id"
+#define OPT_CLIENT_SECRET		"client_secret"
+#define OPT_CREDENTIAL_SOURCE	"credential_source"
 #define OPT_LOCATION			"location"
 #define OPT_FORMAT				"format"
 #define OPT_COMPRESSION			"compression"
@@ -65,7 +72,8 @@
 typedef enum TelemProvider
 {
 	PROVIDER_S3,
-	PROVIDER_FILE
+	PROVIDER_FILE,
+	PROVIDER_AZURE
 } TelemProvider;
 
 typedef enum TelemFormat
@@ -108,10 +116,18 @@ typedef struct TelemOptions
 	int			max_retries;
 	int			connect_timeout;	/* seconds */
 
+	char	   *account;		/* azure: for az:// locations */
+
 	/* table */
 	char	   *location;		/* as written */
-	char	   *bucket;			/* s3 only */
-	char	   *prefix;			/* key prefix (s3) or absolute path (file) */
+	TelemProvider location_provider;	/* what the location's form implies */
+	char	   *bucket;			/* s3: bucket; azure: container */
+	char	   *location_account;	/* azure: the account the location names,
+									 * NULL for az:// */
+	char	   *location_endpoint;	/* azure: Blob endpoint the location
+									 * implies, NULL for az:// */
+	char	   *prefix;			/* key prefix, or absolute path (file) */
+	char	   *url_base;		/* object URL = url_base || key */
 	TelemFormat format;
 	TelemCompression compression;
 	int			max_line_size;	/* bytes */
@@ -120,6 +136,7 @@ typedef struct TelemOptions
 
 /* in option.c */
 extern TelemOptions *TelemGetOptions(Oid foreigntableid);
+extern TelemOptions *TelemGetLocationOptions(Oid serverid, const char *location);
 extern void TelemGetColumnOptions(Oid foreigntableid, AttrNumber attnum,
 								  TelemColumnKind *kind, char **json_path,
 								  char **partition, TelemEpochUnit *epoch);
@@ -131,6 +148,8 @@ extern void TelemReportStoreError(const TelemError *err, const char *what,
 								  const char *url) pg_attribute_noreturn();
 extern char *TelemObjectUrl(const TelemOptions *opts, const char *key);
 extern bool TelemInterruptHook(void);
+extern char *telem_azure_authority_host;
+extern char *telem_azure_imds_endpoint;
 
 /* One column as the scan sees it. */
 typedef struct TelemColumn
@@ -231,6 +250,9 @@ extern int	TelemReadObject(TelemScan *scan, void *buf, int minread, int maxread)
 extern const TelemObject *TelemRestrictedObjects(Oid relid, int *nobjects);
 extern void TelemRecordObjectRead(Oid relid, const char *key, int64 rows,
 								  int64 bytes);
+extern void TelemMaterializeListing(FunctionCallInfo fcinfo,
+									TelemOptions *opts,
+									const char *start_after);
 
 /* in loader/pause_point.c */
 extern char *telem_pause_at;

@@ -5,7 +5,10 @@
 # adding objects whose codec is known only by magic bytes, a truncated gzip
 # and 1,500 one-line objects for pagination), makes it readable by the
 # server, and uploads the same tree to the S3 stand-in as bucket
-# "telem-regress".  Deterministic: gzip -n, zstd without timestamps.
+# "telem-regress" and to Azurite as container "telem-regress", the two
+# uploads in parallel.  Azure also gets 5,001 one-line blobs under many5k/,
+# one more than a List Blobs page holds.  Deterministic: gzip -n, zstd
+# without timestamps.
 set -euo pipefail
 
 state=$(cd "$1" && pwd)
@@ -43,13 +46,34 @@ for i in $(seq -w 1 1500); do
 	printf '{"n":%d}\n' "$((10#$i))" > "$data/many/obj-$i.jsonl"
 done
 
-# The loader tests write new objects here with COPY ... TO (as postgres).
+# The loader and transfer tests write new objects here with COPY ... TO
+# (as postgres).
 mkdir -p "$data/loader/day=21" "$data/loader/day=22"
 chown -R postgres "$data/loader"
+mkdir -p "$state/xfer"
+chown postgres "$state/xfer"
 
 chmod -R a+rX "$state" 2>/dev/null || true
 chmod a+rx "$state"
 
+# 5,001 one-line blobs for Azure only: more than one List Blobs page of 5,000.
+many5k="$state/azure-many5k"
+rm -rf "$many5k"
+mkdir -p "$many5k"
+for i in $(seq -w 1 5001); do
+	printf '{"n":%d}\n' "$((10#$i))" > "$many5k/obj-$i.jsonl"
+done
+
 "$here/harness/s3.sh" mb telem-regress
-"$here/harness/s3.sh" putdir telem-regress "" "$data"
-echo "seed: $(find "$data" -type f | wc -l) objects in $data and s3://telem-regress/"
+"$here/harness/s3.sh" putdir telem-regress "" "$data" &
+s3_pid=$!
+az="$here/harness/az.py"
+python3 "$az" mb telem-regress
+python3 "$az" putdir telem-regress "" "$data"
+python3 "$az" putdir telem-regress "many5k/" "$many5k"
+wait "$s3_pid"
+# Empty targets for the transfer tests.
+"$here/harness/s3.sh" mb transfer-regress
+python3 "$az" mb transfer-regress
+echo "seed: $(find "$data" -type f | wc -l) objects in $data, s3://telem-regress/" \
+	"and azure telem-regress/ (+ 5001 under many5k/)"

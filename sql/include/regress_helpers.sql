@@ -21,6 +21,8 @@ EXCEPTION WHEN OTHERS THEN
    WHERE l NOT LIKE 'SQL statement%' AND l NOT LIKE 'PL/pgSQL%';
   -- curl's connect timings vary from run to run
   det := regexp_replace(det, 'after \d+ ms', 'after N ms');
+  -- Azure's per-request id and time
+  det := regexp_replace(det, '\s*RequestId:\S+\s+Time:\S+', '', 'g');
   RETURN replace(concat_ws(E'\n  ', st || ': ' || msg,
                            NULLIF('DETAIL: ' || det, 'DETAIL: '),
                            NULLIF('CONTEXT: ' || ctx, 'CONTEXT: ')),

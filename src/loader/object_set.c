@@ -195,22 +195,35 @@ PG_FUNCTION_INFO_V1(telem_list_objects);
 Datum
 telem_list_objects(PG_FUNCTION_ARGS)
 {
-	Oid			relid;
 	char	   *start_after = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TelemOptions *opts;
-	ListingState *ls;
-	MemoryContextCallback *cb;
-	char	   *token = NULL;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("source must not be null")));
-	relid = PG_GETARG_OID(0);
-	check_source(relid);
+	check_source(PG_GETARG_OID(0));
+	TelemMaterializeListing(fcinfo, TelemGetOptions(PG_GETARG_OID(0)),
+							start_after);
+	return (Datum) 0;
+}
+
+/*
+ * TelemMaterializeListing
+ *		Return every object under opts' location (after start_after, when
+ *		given) from a set-returning function with the result columns (key
+ *		text, size bigint, etag text, last_modified timestamptz), in key
+ *		order, "folder" placeholders left out as scans do.
+ */
+void
+TelemMaterializeListing(FunctionCallInfo fcinfo, TelemOptions *opts,
+						const char *start_after)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ListingState *ls;
+	MemoryContextCallback *cb;
+	char	   *token = NULL;
+
 	begin_materialized_srf(fcinfo);
-	opts = TelemGetOptions(relid);
 
 	ls = palloc0(sizeof(ListingState));
 	cb = palloc0(sizeof(MemoryContextCallback));
@@ -254,7 +267,6 @@ telem_list_objects(PG_FUNCTION_ARGS)
 		token = pstrdup(ls->page.next_token);
 	}
 	release_listing(ls);
-	return (Datum) 0;
 }
 
 /* Deconstruct a one-dimensional array argument into datums and nulls. */

@@ -35,6 +35,7 @@
 
 #define HTTP_POLL_MS				100
 #define HTTP_MIN_BUFFER				1024	/* CURLOPT_BUFFERSIZE minimum */
+#define HTTP_MAX_HEADER_BYTES		(64 * 1024) /* kept per collected reply */
 #define HTTP_DEFAULT_CONNECT_MS		10000
 #define HTTP_DEFAULT_LOW_SPEED_S	30
 
@@ -64,6 +65,11 @@ typedef struct HttpXfer
 	long		status;
 	char		content_range[128];
 
+	/* collecting: the final response's header lines, for HttpHeaderValue */
+	char	   *hdrs;
+	size_t		hdrs_len;
+	size_t		hdrs_cap;
+
 	bool		done;			/* curl reported the transfer finished */
 	CURLcode	result;
 	char		errbuf[CURL_ERROR_SIZE];
@@ -80,6 +86,11 @@ struct HttpClient
 	CURL	   *easy;			/* reused for every request */
 	HttpConfig	cfg;
 	char	   *ca_file;		/* our copy of cfg.ca_file */
+};
+
+struct HttpShare
+{
+	CURLSH	   *sh;
 };
 
 static bool http_initialized = false;
@@ -107,6 +118,44 @@ HttpGlobalInit(TelemError *err)
 							 curl_easy_strerror(rc));
 	http_initialized = true;
 	return true;
+}
+
+HttpShare *
+HttpShareCreate(TelemError *err)
+{
+	HttpShare  *share;
+
+	if (!HttpGlobalInit(err))
+		return NULL;
+	share = calloc(1, sizeof(HttpShare));
+	if (share == NULL || (share->sh = curl_share_init()) == NULL)
+	{
+		free(share);
+		TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
+					  "out of memory creating an HTTP connection cache");
+		return NULL;
+	}
+	/* one backend thread: no lock functions needed */
+	if (curl_share_setopt(share->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+		curl_share_setopt(share->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+		curl_share_setopt(share->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)
+	{
+		HttpShareDestroy(share);
+		TelemSetError(err, TELEM_ERR_CONFIG,
+					  "libcurl cannot share connections between transfers");
+		return NULL;
+	}
+	return share;
+}
+
+void
+HttpShareDestroy(HttpShare *share)
+{
+	if (share == NULL)
+		return;
+	if (share->sh != NULL)
+		curl_share_cleanup(share->sh);
+	free(share);
 }
 
 TelemErrorKind
@@ -339,6 +388,7 @@ xfer_header(char *buf, size_t size, size_t nitems, void *userdata)
 	{
 		/* a new response starts (after a 1xx); forget the old headers */
 		x->content_range[0] = '\0';
+		x->hdrs_len = 0;
 	}
 	else if (n > 0 && n <= 2 && (buf[0] == '\r' || buf[0] == '\n'))
 	{
@@ -366,7 +416,71 @@ xfer_header(char *buf, size_t size, size_t nitems, void *userdata)
 		memcpy(x->content_range, v, vlen);
 		x->content_range[vlen] = '\0';
 	}
+
+	/* collecting: keep the header lines (bounded), for HttpHeaderValue */
+	if (x->collect && !x->headers_done && n > 2 &&
+		x->hdrs_len + n + 1 <= HTTP_MAX_HEADER_BYTES)
+	{
+		if (x->hdrs_len + n + 1 > x->hdrs_cap)
+		{
+			size_t		cap = x->hdrs_cap > 0 ? x->hdrs_cap * 2 : 1024;
+			char	   *p;
+
+			while (cap < x->hdrs_len + n + 1)
+				cap *= 2;
+			p = realloc(x->hdrs, cap);
+			if (p == NULL)
+			{
+				x->out_of_memory = true;
+				return 0;		/* aborts the transfer */
+			}
+			x->hdrs = p;
+			x->hdrs_cap = cap;
+		}
+		memcpy(x->hdrs + x->hdrs_len, buf, n);
+		x->hdrs_len += n;
+		x->hdrs[x->hdrs_len] = '\0';
+	}
 	return n;
+}
+
+bool
+HttpHeaderValue(const char *headers, const char *name, char *out,
+				size_t outlen)
+{
+	size_t		nlen = strlen(name);
+	const char *line = headers;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	while (line != NULL && *line != '\0')
+	{
+		const char *eol = strchr(line, '\n');
+		size_t		len = eol != NULL ? (size_t) (eol - line) : strlen(line);
+
+		if (len > nlen && strncasecmp(line, name, nlen) == 0 &&
+			line[nlen] == ':')
+		{
+			const char *v = line + nlen + 1;
+			size_t		vlen = len - nlen - 1;
+
+			while (vlen > 0 && (*v == ' ' || *v == '\t'))
+				v++, vlen--;
+			while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == ' ' ||
+								v[vlen - 1] == '\t'))
+				vlen--;
+			if (outlen > 0)
+			{
+				if (vlen >= outlen)
+					vlen = outlen - 1;
+				memcpy(out, v, vlen);
+				out[vlen] = '\0';
+			}
+			return true;
+		}
+		line = eol != NULL ? eol + 1 : NULL;
+	}
+	return false;
 }
 
 /*
@@ -383,6 +497,10 @@ xfer_setup(HttpXfer *x, const HttpConfig *cfg, const HttpRequest *req,
 		cfg->connect_timeout_ms : HTTP_DEFAULT_CONNECT_MS;
 	long		low_speed_s = cfg->low_speed_time_s > 0 ?
 		cfg->low_speed_time_s : HTTP_DEFAULT_LOW_SPEED_S;
+	const char *method = req->method != NULL ? req->method : "GET";
+	bool		has_body = strcmp(method, "PUT") == 0 ||
+		strcmp(method, "POST") == 0;
+	bool		has_content_type = false;
 	int			i;
 
 	for (i = 0; i < req->nheaders; i++)
@@ -393,13 +511,50 @@ xfer_setup(HttpXfer *x, const HttpConfig *cfg, const HttpRequest *req,
 			return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
 								 "out of memory building HTTP headers");
 		x->headers = l;
+		if (strncasecmp(req->headers[i], "Content-Type:", 13) == 0)
+			has_content_type = true;
+	}
+
+	/*
+	 * A body goes out as it is signed: no "Expect: 100-continue" round trip,
+	 * and no Content-Type that curl would add on its own (it is part of
+	 * Azure's string to sign).
+	 */
+	if (has_body)
+	{
+		const char *extra[2] = {"Expect:", "Content-Type:"};
+
+		for (i = 0; i < (has_content_type ? 1 : 2); i++)
+		{
+			struct curl_slist *l = curl_slist_append(x->headers, extra[i]);
+
+			if (l == NULL)
+				return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
+									 "out of memory building HTTP headers");
+			x->headers = l;
+		}
 	}
 
 #define SET(opt, val) \
 	do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
 
 	SET(CURLOPT_URL, req->url);
-	SET(CURLOPT_HTTPGET, 1L);
+	if (has_body)
+	{
+		/* POSTFIELDS sends the bytes as given, with a Content-Length */
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_len);
+		SET(CURLOPT_POSTFIELDS, req->body != NULL ? req->body : "");
+		if (strcmp(method, "POST") != 0)
+			SET(CURLOPT_CUSTOMREQUEST, method);
+	}
+	else if (strcmp(method, "HEAD") == 0)
+		SET(CURLOPT_NOBODY, 1L);
+	else
+	{
+		SET(CURLOPT_HTTPGET, 1L);
+		if (strcmp(method, "GET") != 0)
+			SET(CURLOPT_CUSTOMREQUEST, method);
+	}
 	SET(CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_1_1);
 	/* only plain and TLS HTTP, and never follow a redirect anywhere */
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
@@ -424,6 +579,8 @@ xfer_setup(HttpXfer *x, const HttpConfig *cfg, const HttpRequest *req,
 		SET(CURLOPT_CAINFO, cfg->ca_file);
 	SET(CURLOPT_USERAGENT, "telem_fdw");
 	SET(CURLOPT_HTTPHEADER, x->headers);
+	if (cfg->share != NULL)
+		SET(CURLOPT_SHARE, cfg->share->sh);
 	SET(CURLOPT_WRITEFUNCTION, xfer_write);
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_HEADERFUNCTION, xfer_header);
@@ -607,8 +764,10 @@ HttpPerform(HttpClient *client, const HttpRequest *req, size_t max_body,
 		if (resp->curl_code == 0 && !x.done)
 			resp->curl_code = (int) CURLE_ABORTED_BY_CALLBACK;
 		free(x.buf);
+		free(x.hdrs);
 		return false;
 	}
+	resp->headers = x.hdrs;
 
 	resp->status = x.status;
 	if (resp->status == 0)
@@ -626,6 +785,7 @@ HttpResponseFree(HttpResponse *resp)
 	if (resp == NULL)
 		return;
 	free(resp->body);
+	free(resp->headers);
 	memset(resp, 0, sizeof(*resp));
 }
 

@@ -33,9 +33,14 @@
 
 #include "store.h"
 
+typedef struct HttpShare HttpShare;
+
 /* How to connect; copied by HttpClientCreate, read-only for streams. */
 typedef struct HttpConfig
 {
+	HttpShare  *share;			/* connections (and TLS sessions) shared by
+								 * every request made with this config; NULL
+								 * = none.  Must outlive those requests. */
 	const char *ca_file;		/* CA bundle (PEM); NULL = system default */
 	bool		verify_tls;		/* verify peer certificate and host name */
 	long		connect_timeout_ms; /* 0 = 10 s */
@@ -44,12 +49,20 @@ typedef struct HttpConfig
 									 * count as slow) */
 } HttpConfig;
 
-/* One GET request. */
+/*
+ * One request.  Streams (HttpStreamOpen) are always GETs; HttpPerform
+ * takes any method, with an optional body held in memory (a block of an
+ * upload, a token request form), sent with Content-Length.
+ */
 typedef struct HttpRequest
 {
 	const char *url;			/* http:// or https:// */
 	const char *const *headers; /* "Name: value" lines, sent as given */
 	int			nheaders;
+	const char *method;			/* "GET" (NULL), "PUT", "POST", "HEAD",
+								 * "DELETE" */
+	const void *body;			/* request body, or NULL */
+	size_t		body_len;
 } HttpRequest;
 
 /* The outcome of HttpPerform. */
@@ -59,7 +72,17 @@ typedef struct HttpResponse
 	int			curl_code;		/* CURLcode of the transfer */
 	char	   *body;			/* malloc'd and NUL-terminated, or NULL */
 	size_t		body_len;
+	char	   *headers;		/* the final response's header lines, each
+								 * ending in "\r\n"; malloc'd, or NULL */
 } HttpResponse;
+
+/*
+ * Find header 'name' (case-insensitive) in headers as HttpResponse keeps
+ * them; copy its value, trimmed, NUL-terminated and truncated to outlen-1,
+ * into out.  False (out = "") if absent.
+ */
+extern bool HttpHeaderValue(const char *headers, const char *name,
+							char *out, size_t outlen);
 
 typedef struct HttpClient HttpClient;
 typedef struct HttpStream HttpStream;
@@ -98,6 +121,15 @@ extern bool HttpCheckInterrupt(TelemError *err);
  * hook; false (TELEM_ERR_CANCELED) if interrupted.
  */
 extern bool HttpSleep(long ms, TelemError *err);
+
+/*
+ * A cache of open connections, TLS sessions and DNS answers that every
+ * client and stream given it (HttpConfig.share) draws from, so that reading
+ * many small objects does not cost a TCP and TLS handshake each.  Destroy
+ * it after everything that used it.
+ */
+extern HttpShare *HttpShareCreate(TelemError *err);
+extern void HttpShareDestroy(HttpShare *share);
 
 /*
  * A client for complete requests (listings).  It keeps its connections

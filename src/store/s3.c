@@ -15,6 +15,10 @@
  * exactly once; "If-Match" with the listed ETag on every request makes
  * sure a resumed read never stitches two versions of an object together.
  *
+ * The write side (HEAD, uploads, DELETE) is in s3_write.c; what both sides
+ * share -- the store struct, error helpers, signing, backoff -- is defined
+ * here and declared in s3_internal.h.
+ *
  * Plain C; no postgres.h (see store.h).  Secrets (the secret key, the
  * session token, the Authorization header) are never put into an error
  * message, and our copies are wiped before they are freed.
@@ -34,6 +38,7 @@
 #include <openssl/crypto.h>
 
 #include "http.h"
+#include "s3_internal.h"
 #include "s3_listing.h"
 #include "sigv4.h"
 #include "store.h"
@@ -44,27 +49,6 @@
 #define S3_BACKOFF_BASE_MS	100
 #define S3_BACKOFF_MAX_MS	5000
 #define S3_MAX_RETRIES_CAP	100
-#define S3_MAX_HEADERS		8
-
-typedef struct S3Store
-{
-	TelemStore	base;
-	char	   *bucket;
-	char	   *region;
-	char	   *access_key_id;	/* NULL: anonymous requests */
-	char	   *secret_access_key;
-	char	   *session_token;	/* NULL when none */
-	const char *scheme;			/* "http" or "https" */
-	char	   *host;			/* Host header, incl. bucket for vhost style */
-	char	   *bucket_path;	/* "/bucket" in path style, "" otherwise */
-	char	   *ca_file;
-	HttpConfig	http;
-	int			page_size;
-	int			max_retries;
-	size_t		buffer_size;
-	char		empty_sha256[65];	/* x-amz-content-sha256 of a GET */
-	HttpClient *client;			/* for listings; keeps its connection */
-} S3Store;
 
 typedef struct S3Reader
 {
@@ -84,13 +68,6 @@ typedef struct S3Reader
 	int			failures;		/* failed attempts since the last progress */
 	TelemReaderStats stats;
 } S3Reader;
-
-/* The request headers of one attempt; they may hold secrets. */
-typedef struct S3Headers
-{
-	char	   *line[S3_MAX_HEADERS];
-	int			n;
-} S3Headers;
 
 typedef enum S3OpenResult
 {
@@ -128,9 +105,9 @@ trim_partial_utf8(char *s)
 }
 
 /* Set every field of err; the message is printf-formatted. */
-static bool __attribute__((format(printf, 5, 6)))
-s3_error(TelemError *err, TelemErrorKind kind, long http_status,
-		 const char *code, const char *fmt,...)
+bool
+S3SetError(TelemError *err, TelemErrorKind kind, long http_status,
+		   const char *code, const char *fmt,...)
 {
 	va_list		ap;
 
@@ -147,8 +124,8 @@ s3_error(TelemError *err, TelemErrorKind kind, long http_status,
 }
 
 /* Prefix err->message with context ("could not list s3://b/p: ..."). */
-static void
-s3_error_context(TelemError *err, const char *context)
+void
+S3ErrorContext(TelemError *err, const char *context)
 {
 	char		old[sizeof(err->message)];
 	size_t		cap = sizeof(err->message) - 1;
@@ -176,8 +153,8 @@ s3_error_context(TelemError *err, const char *context)
 }
 
 /* Append " (after N retries)" to err->message. */
-static void
-s3_error_retries(TelemError *err, int retries)
+void
+S3ErrorRetries(TelemError *err, int retries)
 {
 	size_t		n = strlen(err->message);
 
@@ -188,16 +165,13 @@ s3_error_retries(TelemError *err, int retries)
 	trim_partial_utf8(err->message);
 }
 
-#define S3_CONTEXT_LEN		640
-#define S3_CONTEXT_KEY_MAX	300
-
 /*
  * Describe an object for error messages: "VERB s3://BUCKET/KEY", the key
  * shortened to S3_CONTEXT_KEY_MAX bytes on a character boundary.
  */
-static void
-s3_context(char buf[S3_CONTEXT_LEN], const char *verb, const char *bucket,
-		   const char *key)
+void
+S3Context(char buf[S3_CONTEXT_LEN], const char *verb, const char *bucket,
+		  const char *key)
 {
 	size_t		full = strlen(key);
 	size_t		klen = full;
@@ -213,8 +187,8 @@ s3_context(char buf[S3_CONTEXT_LEN], const char *verb, const char *bucket,
 }
 
 /* malloc'd printf; NULL when out of memory. */
-static char *__attribute__((format(printf, 1, 2)))
-s3_printf(const char *fmt,...)
+char *
+S3Printf(const char *fmt,...)
 {
 	va_list		ap;
 	int			n;
@@ -235,8 +209,8 @@ s3_printf(const char *fmt,...)
 }
 
 /* Wipe and free a string that may hold a secret. */
-static void
-free_secret(char *s)
+void
+S3FreeSecret(char *s)
 {
 	if (s == NULL)
 		return;
@@ -245,8 +219,8 @@ free_secret(char *s)
 }
 
 /* Backoff before retry number 'attempt' (1-based): 100 ms, 200 ms, ... */
-static long
-s3_backoff_ms(int attempt)
+long
+S3BackoffMs(int attempt)
 {
 	long		ms = S3_BACKOFF_BASE_MS;
 
@@ -255,8 +229,9 @@ s3_backoff_ms(int attempt)
 	return ms < S3_BACKOFF_MAX_MS ? ms : S3_BACKOFF_MAX_MS;
 }
 
-static bool __attribute__((format(printf, 2, 3)))
-headers_add(S3Headers *h, const char *fmt,...)
+/* Append a printf-formatted header line to h; false when out of room. */
+bool
+S3HeadersAdd(S3Headers *h, const char *fmt,...)
 {
 	va_list		ap;
 	int			n;
@@ -276,46 +251,61 @@ headers_add(S3Headers *h, const char *fmt,...)
 	return true;
 }
 
-static void
-headers_free(S3Headers *h)
+/* Wipe and free h's lines. */
+void
+S3HeadersFree(S3Headers *h)
 {
 	int			i;
 
 	for (i = 0; i < h->n; i++)
-		free_secret(h->line[i]);
+		S3FreeSecret(h->line[i]);
 	h->n = 0;
 }
 
 /*
- * Add Host and, unless the store is anonymous, the SigV4 headers for a GET
- * of path?query (both exactly as they will be sent) to h.  Headers added
- * afterwards (Range, If-Match) are sent unsigned, which S3 allows.
+ * Add Host and, unless the store is anonymous, the SigV4 headers for a
+ * request 'method path?query' (path and query exactly as they will be sent)
+ * to h.  payload_hash is the hex SHA-256 of the body, NULL for an empty
+ * one.  The nextra headers in extra are sent and signed too (anonymous
+ * requests send them unsigned).  Headers added afterwards (Range,
+ * If-Match) are sent unsigned, which S3 allows.
  */
-static bool
-s3_sign(S3Store *s, const char *path, const char *query, S3Headers *h,
-		TelemError *err)
+bool
+S3Sign(S3Store *s, const char *method, const char *path, const char *query,
+	   const char *payload_hash, const SigV4Header *extra, int nextra,
+	   S3Headers *h, TelemError *err)
 {
 	char		amz_date[17];
-	SigV4Header sh[4];
+	SigV4Header sh[4 + S3_MAX_EXTRA_SIGNED];
 	int			nsh = 0;
 	SigV4Request req;
 	char	   *auth;
 	bool		ok;
+	int			i;
 
-	if (!headers_add(h, "Host: %s", s->host))
-		return s3_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+	if (payload_hash == NULL)
+		payload_hash = s->empty_sha256;
+	if (nextra < 0 || nextra > S3_MAX_EXTRA_SIGNED)
+		return S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
+						  "too many headers to sign (%d)", nextra);
+	if (!S3HeadersAdd(h, "Host: %s", s->host))
+		return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+	for (i = 0; i < nextra; i++)
+		if (!S3HeadersAdd(h, "%s: %s", extra[i].name, extra[i].value))
+			return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
+							  "out of memory");
 	if (s->access_key_id == NULL)
 		return true;
 
 	SigV4FormatDate((long long) time(NULL), amz_date);
 	if (amz_date[0] == '\0')
-		return s3_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						"could not format the current time for signing");
+		return S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
+						  "could not format the current time for signing");
 
 	sh[nsh].name = "host";
 	sh[nsh++].value = s->host;
 	sh[nsh].name = "x-amz-content-sha256";
-	sh[nsh++].value = s->empty_sha256;
+	sh[nsh++].value = payload_hash;
 	sh[nsh].name = "x-amz-date";
 	sh[nsh++].value = amz_date;
 	if (s->session_token != NULL)
@@ -323,14 +313,16 @@ s3_sign(S3Store *s, const char *path, const char *query, S3Headers *h,
 		sh[nsh].name = "x-amz-security-token";
 		sh[nsh++].value = s->session_token;
 	}
+	for (i = 0; i < nextra; i++)
+		sh[nsh++] = extra[i];
 
 	memset(&req, 0, sizeof(req));
-	req.method = "GET";
+	req.method = method;
 	req.path = path;
 	req.query = query;
 	req.headers = sh;
 	req.nheaders = nsh;
-	req.payload_hash = s->empty_sha256;
+	req.payload_hash = payload_hash;
 	req.region = s->region;
 	req.service = "s3";
 	req.amz_date = amz_date;
@@ -338,17 +330,17 @@ s3_sign(S3Store *s, const char *path, const char *query, S3Headers *h,
 
 	auth = SigV4Authorization(&req, s->access_key_id, s->secret_access_key);
 	if (auth == NULL)
-		return s3_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
-						"could not compute the S3 request signature");
+		return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
+						  "could not compute the S3 request signature");
 
-	ok = headers_add(h, "x-amz-date: %s", amz_date) &&
-		headers_add(h, "x-amz-content-sha256: %s", s->empty_sha256) &&
+	ok = S3HeadersAdd(h, "x-amz-date: %s", amz_date) &&
+		S3HeadersAdd(h, "x-amz-content-sha256: %s", payload_hash) &&
 		(s->session_token == NULL ||
-		 headers_add(h, "x-amz-security-token: %s", s->session_token)) &&
-		headers_add(h, "Authorization: %s", auth);
-	free_secret(auth);
+		 S3HeadersAdd(h, "x-amz-security-token: %s", s->session_token)) &&
+		S3HeadersAdd(h, "Authorization: %s", auth);
+	S3FreeSecret(auth);
 	if (!ok)
-		return s3_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+		return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
 	return true;
 }
 
@@ -356,23 +348,23 @@ s3_sign(S3Store *s, const char *path, const char *query, S3Headers *h,
  * Fill err from a non-2xx reply whose body (maybe an S3 <Error>) is
  * body[0..len).  context says what was being done.
  */
-static bool
-s3_http_error(TelemError *err, long status, const char *body, size_t len,
-			  const char *context)
+bool
+S3HttpError(TelemError *err, long status, const char *body, size_t len,
+			const char *context)
 {
 	char		code[64];
 	char		message[256];
 
 	S3ParseErrorBody(body, len, code, message);
-	return s3_error(err, HttpErrorKind(0, status), status, code,
-					"%s: HTTP %ld%s%s%s%s", context, status,
-					code[0] != '\0' ? " " : "", code,
-					message[0] != '\0' ? ": " : "", message);
+	return S3SetError(err, HttpErrorKind(0, status), status, code,
+					  "%s: HTTP %ld%s%s%s%s", context, status,
+					  code[0] != '\0' ? " " : "", code,
+					  message[0] != '\0' ? ": " : "", message);
 }
 
 /* Should this failure be retried? Never a cancel or an out-of-memory. */
-static bool
-s3_retryable(const TelemError *err, int curl_code, long status)
+bool
+S3Retryable(const TelemError *err, int curl_code, long status)
 {
 	if (err->kind == TELEM_ERR_CANCELED || err->kind == TELEM_ERR_OUT_OF_MEMORY)
 		return false;
@@ -410,21 +402,21 @@ s3_list_page(TelemStore *store, const char *prefix, const char *start_after,
 	if (start_after != NULL && start_after[0] != '\0' && token == NULL)
 		enc_after = SigV4UriEncode(start_after, false);
 	if (enc_prefix != NULL && (token == NULL || enc_token != NULL))
-		query = s3_printf("%s%s%slist-type=2&max-keys=%d%s%s%s%s",
-						  token != NULL ? "continuation-token=" : "",
-						  token != NULL ? enc_token : "",
-						  token != NULL ? "&" : "",
-						  s->page_size,
-						  prefix[0] != '\0' ? "&prefix=" : "",
-						  prefix[0] != '\0' ? enc_prefix : "",
-						  enc_after != NULL ? "&start-after=" : "",
-						  enc_after != NULL ? enc_after : "");
+		query = S3Printf("%s%s%slist-type=2&max-keys=%d%s%s%s%s",
+						 token != NULL ? "continuation-token=" : "",
+						 token != NULL ? enc_token : "",
+						 token != NULL ? "&" : "",
+						 s->page_size,
+						 prefix[0] != '\0' ? "&prefix=" : "",
+						 prefix[0] != '\0' ? enc_prefix : "",
+						 enc_after != NULL ? "&start-after=" : "",
+						 enc_after != NULL ? enc_after : "");
 	if (query != NULL)
-		url = s3_printf("%s://%s%s?%s", s->scheme, s->host, path, query);
-	s3_context(context, "could not list", s->bucket, prefix);
+		url = S3Printf("%s://%s%s?%s", s->scheme, s->host, path, query);
+	S3Context(context, "could not list", s->bucket, prefix);
 	if (url == NULL)
 	{
-		s3_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+		S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
 		goto done;
 	}
 
@@ -436,32 +428,34 @@ s3_list_page(TelemStore *store, const char *prefix, const char *start_after,
 		bool		complete;
 		bool		retry = false;
 
-		if (!s3_sign(s, path, query, &h, err))
+		if (!S3Sign(s, "GET", path, query, NULL, NULL, 0, &h, err))
 		{
-			headers_free(&h);
+			S3HeadersFree(&h);
 			break;
 		}
+		/* method NULL: a GET without a body */
+		memset(&req, 0, sizeof(req));
 		req.url = url;
 		req.headers = (const char *const *) h.line;
 		req.nheaders = h.n;
 		complete = HttpPerform(s->client, &req, S3_LIST_MAX_BODY, &resp, err);
-		headers_free(&h);
+		S3HeadersFree(&h);
 
 		if (!complete)
 		{
-			retry = s3_retryable(err, resp.curl_code, 0);
+			retry = S3Retryable(err, resp.curl_code, 0);
 			if (err->kind != TELEM_ERR_CANCELED)
-				s3_error_context(err, context);
+				S3ErrorContext(err, context);
 		}
 		else if (resp.status >= 200 && resp.status <= 299)
 		{
 			ok = S3ParseListing(resp.body, resp.body_len, page, err);
 			if (!ok)
-				s3_error_context(err, context);
+				S3ErrorContext(err, context);
 		}
 		else
 		{
-			s3_http_error(err, resp.status, resp.body, resp.body_len, context);
+			S3HttpError(err, resp.status, resp.body, resp.body_len, context);
 			retry = HttpIsTransient(0, resp.status);
 		}
 		HttpResponseFree(&resp);
@@ -469,11 +463,11 @@ s3_list_page(TelemStore *store, const char *prefix, const char *start_after,
 		if (ok || !retry || attempt >= s->max_retries)
 			break;
 		attempt++;
-		if (!HttpSleep(s3_backoff_ms(attempt), err))
+		if (!HttpSleep(S3BackoffMs(attempt), err))
 			break;
 	}
 	if (!ok && err->kind != TELEM_ERR_CANCELED)
-		s3_error_retries(err, attempt);
+		S3ErrorRetries(err, attempt);
 
 done:
 	free(enc_prefix);
@@ -542,35 +536,36 @@ s3_try_open(S3Reader *r, bool resuming, TelemError *err)
 	bool		ok;
 	char		context[S3_CONTEXT_LEN];
 
-	s3_context(context, "could not read", s->bucket, r->key);
+	S3Context(context, "could not read", s->bucket, r->key);
 	memset(err, 0, sizeof(*err));
 
-	if (!s3_sign(s, r->path, NULL, &h, err))
+	if (!S3Sign(s, "GET", r->path, NULL, NULL, NULL, 0, &h, err))
 	{
-		headers_free(&h);
+		S3HeadersFree(&h);
 		return S3_OPEN_FATAL;
 	}
 	ok = (r->pos == 0 ||
-		  headers_add(&h, "Range: bytes=%lld-", (long long) r->pos)) &&
-		(r->etag == NULL || headers_add(&h, "If-Match: \"%s\"", r->etag));
+		  S3HeadersAdd(&h, "Range: bytes=%lld-", (long long) r->pos)) &&
+		(r->etag == NULL || S3HeadersAdd(&h, "If-Match: \"%s\"", r->etag));
 	if (!ok)
 	{
-		headers_free(&h);
-		s3_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+		S3HeadersFree(&h);
+		S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
 		return S3_OPEN_FATAL;
 	}
 
+	memset(&req, 0, sizeof(req));
 	req.url = r->url;
 	req.headers = (const char *const *) h.line;
 	req.nheaders = h.n;
 	stream = HttpStreamOpen(&s->http, &req, s->buffer_size, err, &curl_code);
-	headers_free(&h);
+	S3HeadersFree(&h);
 	if (stream == NULL)
 	{
 		if (err->kind == TELEM_ERR_CANCELED)
 			return S3_OPEN_FATAL;
-		s3_error_context(err, context);
-		return s3_retryable(err, curl_code, 0) ? S3_OPEN_RETRY : S3_OPEN_FATAL;
+		S3ErrorContext(err, context);
+		return S3Retryable(err, curl_code, 0) ? S3_OPEN_RETRY : S3_OPEN_FATAL;
 	}
 
 	status = HttpStreamStatus(stream);
@@ -586,8 +581,8 @@ s3_try_open(S3Reader *r, bool resuming, TelemError *err)
 									 &first, &last, &total))
 			{
 				HttpStreamClose(stream);
-				s3_error(err, TELEM_ERR_PROTOCOL, status, NULL,
-						 "%s: bad Content-Range in a 206 reply", context);
+				S3SetError(err, TELEM_ERR_PROTOCOL, status, NULL,
+						   "%s: bad Content-Range in a 206 reply", context);
 				return S3_OPEN_FATAL;
 			}
 			r->end = last + 1;
@@ -602,19 +597,19 @@ s3_try_open(S3Reader *r, bool resuming, TelemError *err)
 		if (first != r->pos)
 		{
 			HttpStreamClose(stream);
-			s3_error(err, TELEM_ERR_PROTOCOL, status, NULL,
-					 "%s: asked for bytes from %lld, server sent bytes from %lld",
-					 context, (long long) r->pos, (long long) first);
+			S3SetError(err, TELEM_ERR_PROTOCOL, status, NULL,
+					   "%s: asked for bytes from %lld, server sent bytes from %lld",
+					   context, (long long) r->pos, (long long) first);
 			return S3_OPEN_FATAL;
 		}
 		/* without an ETag, a size change is how we notice a new version */
 		if (total >= 0 && r->total >= 0 && total != r->total)
 		{
 			HttpStreamClose(stream);
-			s3_error(err, TELEM_ERR_PROTOCOL, status, NULL,
-					 "%s: object changed while it was being read "
-					 "(size %lld, now %lld)",
-					 context, (long long) r->total, (long long) total);
+			S3SetError(err, TELEM_ERR_PROTOCOL, status, NULL,
+					   "%s: object changed while it was being read "
+					   "(size %lld, now %lld)",
+					   context, (long long) r->total, (long long) total);
 			return S3_OPEN_FATAL;
 		}
 		if (total >= 0)
@@ -634,11 +629,11 @@ s3_try_open(S3Reader *r, bool resuming, TelemError *err)
 	if (status == 412)
 	{
 		HttpStreamClose(stream);
-		s3_error(err, TELEM_ERR_PROTOCOL, status, "PreconditionFailed",
-				 resuming ?
-				 "%s: object changed while it was being read (ETag is no longer \"%s\")" :
-				 "%s: object changed since it was listed (ETag is no longer \"%s\")",
-				 context, r->etag != NULL ? r->etag : "");
+		S3SetError(err, TELEM_ERR_PROTOCOL, status, "PreconditionFailed",
+				   resuming ?
+				   "%s: object changed while it was being read (ETag is no longer \"%s\")" :
+				   "%s: object changed since it was listed (ETag is no longer \"%s\")",
+				   context, r->etag != NULL ? r->etag : "");
 		return S3_OPEN_FATAL;
 	}
 
@@ -648,7 +643,7 @@ s3_try_open(S3Reader *r, bool resuming, TelemError *err)
 		char	   *body = HttpStreamReadBody(stream, S3_ERROR_BODY_MAX, &len);
 
 		HttpStreamClose(stream);
-		s3_http_error(err, status, body, len, context);
+		S3HttpError(err, status, body, len, context);
 		free(body);
 		if (!HttpCheckInterrupt(err))
 			return S3_OPEN_FATAL;
@@ -678,11 +673,11 @@ s3_connect(S3Reader *r, bool resuming, TelemError *err)
 			return false;
 		if (r->failures >= r->s3->max_retries)
 		{
-			s3_error_retries(err, r->failures);
+			S3ErrorRetries(err, r->failures);
 			return false;
 		}
 		r->failures++;
-		if (!HttpSleep(s3_backoff_ms(r->failures), err))
+		if (!HttpSleep(S3BackoffMs(r->failures), err))
 			return false;
 	}
 }
@@ -701,23 +696,23 @@ s3_open(TelemStore *store, const TelemObject *obj, int64_t offset,
 	memset(err, 0, sizeof(*err));
 	if (obj == NULL || obj->key == NULL || obj->key[0] == '\0')
 	{
-		s3_error(err, TELEM_ERR_CONFIG, 0, NULL, "S3 object key is empty");
+		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL, "S3 object key is empty");
 		return NULL;
 	}
 	if (offset < 0)
 	{
 		char		context[S3_CONTEXT_LEN];
 
-		s3_context(context, "cannot read", s->bucket, obj->key);
-		s3_error(err, TELEM_ERR_CONFIG, 0, NULL, "%s: negative offset %lld",
-				 context, (long long) offset);
+		S3Context(context, "cannot read", s->bucket, obj->key);
+		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL, "%s: negative offset %lld",
+				   context, (long long) offset);
 		return NULL;
 	}
 
 	r = calloc(1, sizeof(S3Reader));
 	if (r == NULL)
 	{
-		s3_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+		S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
 		return NULL;
 	}
 	r->base.store = store;
@@ -730,15 +725,15 @@ s3_open(TelemStore *store, const TelemObject *obj, int64_t offset,
 		strdup(obj->etag) : NULL;
 	enc_key = SigV4UriEncode(obj->key, true);
 	if (enc_key != NULL)
-		r->path = s3_printf("%s/%s", s->bucket_path, enc_key);
+		r->path = S3Printf("%s/%s", s->bucket_path, enc_key);
 	free(enc_key);
 	if (r->path != NULL)
-		r->url = s3_printf("%s://%s%s", s->scheme, s->host, r->path);
+		r->url = S3Printf("%s://%s%s", s->scheme, s->host, r->path);
 	if (r->key == NULL || r->url == NULL ||
 		(obj->etag != NULL && obj->etag[0] != '\0' && r->etag == NULL))
 	{
 		s3_close(&r->base);
-		s3_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+		S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
 		return NULL;
 	}
 
@@ -794,7 +789,7 @@ s3_read(TelemReader *reader, void *buf, size_t len, TelemError *err)
 			return n;
 		}
 
-		s3_context(context, "could not read", r->s3->bucket, r->key);
+		S3Context(context, "could not read", r->s3->bucket, r->key);
 		if (n == 0)
 		{
 			int64_t		expect = r->end >= 0 ? r->end : r->total;
@@ -807,9 +802,9 @@ s3_read(TelemReader *reader, void *buf, size_t len, TelemError *err)
 				return 0;
 			}
 			/* a clean end before the announced length is a dropped body */
-			s3_error(err, TELEM_ERR_NETWORK, 0, NULL,
-					 "%s: body ended after byte %lld of %lld", context,
-					 (long long) r->pos, (long long) expect);
+			S3SetError(err, TELEM_ERR_NETWORK, 0, NULL,
+					   "%s: body ended after byte %lld of %lld", context,
+					   (long long) r->pos, (long long) expect);
 		}
 		else
 		{
@@ -819,10 +814,10 @@ s3_read(TelemReader *reader, void *buf, size_t len, TelemError *err)
 				!HttpIsResumable(curl_code))
 			{
 				if (err->kind != TELEM_ERR_CANCELED)
-					s3_error_context(err, context);
+					S3ErrorContext(err, context);
 				return -1;
 			}
-			s3_error_context(err, context);
+			S3ErrorContext(err, context);
 		}
 
 		/* resume from the first byte we have not received */
@@ -830,11 +825,11 @@ s3_read(TelemReader *reader, void *buf, size_t len, TelemError *err)
 		r->stream = NULL;
 		if (r->failures >= r->s3->max_retries)
 		{
-			s3_error_retries(err, r->failures);
+			S3ErrorRetries(err, r->failures);
 			return -1;
 		}
 		r->failures++;
-		if (!HttpSleep(s3_backoff_ms(r->failures), err))
+		if (!HttpSleep(S3BackoffMs(r->failures), err))
 			return -1;
 		if (!s3_connect(r, true, err))
 			return -1;
@@ -869,8 +864,8 @@ s3_destroy(TelemStore *store)
 	free(s->bucket);
 	free(s->region);
 	free(s->access_key_id);
-	free_secret(s->secret_access_key);
-	free_secret(s->session_token);
+	S3FreeSecret(s->secret_access_key);
+	S3FreeSecret(s->session_token);
 	free(s->host);
 	free(s->bucket_path);
 	free(s->ca_file);
@@ -883,6 +878,12 @@ static const TelemStoreOps s3_ops = {
 	.read = s3_read,
 	.close = s3_close,
 	.destroy = s3_destroy,
+	.head = S3Head,
+	.create = S3Create,
+	.write = S3Write,
+	.commit = S3Commit,
+	.discard = S3Discard,
+	.remove = S3Remove,
 };
 
 void
@@ -937,24 +938,24 @@ parse_endpoint(const char *endpoint, const char **scheme, char **authority,
 		rest = endpoint + 7;
 	}
 	else
-		return s3_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						"S3 endpoint \"%.200s\" must start with http:// or https://",
-						endpoint);
+		return S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
+						  "S3 endpoint \"%.200s\" must start with http:// or https://",
+						  endpoint);
 
 	len = strcspn(rest, "/");
 	if (len == 0 || (rest[len] != '\0' && strcmp(rest + len, "/") != 0))
-		return s3_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						"S3 endpoint \"%.200s\" must be scheme://host[:port] without a path",
-						endpoint);
+		return S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
+						  "S3 endpoint \"%.200s\" must be scheme://host[:port] without a path",
+						  endpoint);
 	*authority = strndup(rest, len);
 	if (*authority == NULL)
-		return s3_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+		return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
 	if (!only_chars(*authority, ALNUM ".-_:[]"))
 	{
 		free(*authority);
 		*authority = NULL;
-		return s3_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						"S3 endpoint \"%.200s\" has an invalid host", endpoint);
+		return S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
+						  "S3 endpoint \"%.200s\" has an invalid host", endpoint);
 	}
 	return true;
 }
@@ -971,50 +972,50 @@ S3StoreCreate(const S3Config *cfg, TelemError *err)
 	memset(err, 0, sizeof(*err));
 	if (cfg == NULL || cfg->bucket == NULL || cfg->bucket[0] == '\0')
 	{
-		s3_error(err, TELEM_ERR_CONFIG, 0, NULL, "S3 bucket is not set");
+		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL, "S3 bucket is not set");
 		return NULL;
 	}
 	/* bucket names end up in a host name or path unencoded: be strict */
 	if (!only_chars(cfg->bucket, ALNUM ".-_") || strlen(cfg->bucket) > 255)
 	{
-		s3_error(err, TELEM_ERR_CONFIG, 0, NULL,
-				 "invalid S3 bucket name \"%.100s\"", cfg->bucket);
+		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
+				   "invalid S3 bucket name \"%.100s\"", cfg->bucket);
 		return NULL;
 	}
 	if (cfg->region != NULL && cfg->region[0] != '\0' &&
 		!only_chars(cfg->region, ALNUM "-_"))
 	{
-		s3_error(err, TELEM_ERR_CONFIG, 0, NULL,
-				 "invalid S3 region \"%.100s\"", cfg->region);
+		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
+				   "invalid S3 region \"%.100s\"", cfg->region);
 		return NULL;
 	}
 	if ((cfg->region == NULL || cfg->region[0] == '\0') &&
 		(cfg->endpoint == NULL || cfg->access_key_id != NULL))
 	{
-		s3_error(err, TELEM_ERR_CONFIG, 0, NULL, "S3 region is not set");
+		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL, "S3 region is not set");
 		return NULL;
 	}
 	if (cfg->access_key_id != NULL &&
 		(cfg->access_key_id[0] == '\0' || has_control_char(cfg->access_key_id)))
 	{
-		s3_error(err, TELEM_ERR_CONFIG, 0, NULL, "invalid S3 access key id");
+		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL, "invalid S3 access key id");
 		return NULL;
 	}
 	if (cfg->access_key_id != NULL &&
 		(cfg->secret_access_key == NULL || cfg->secret_access_key[0] == '\0'))
 	{
-		s3_error(err, TELEM_ERR_CONFIG, 0, NULL,
-				 "an S3 access key id needs a secret access key");
+		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
+				   "an S3 access key id needs a secret access key");
 		return NULL;
 	}
 	if (cfg->session_token != NULL &&
 		(cfg->access_key_id == NULL || has_control_char(cfg->session_token)))
 	{
 		/* never echo the token itself */
-		s3_error(err, TELEM_ERR_CONFIG, 0, NULL,
-				 cfg->access_key_id == NULL ?
-				 "an S3 session token needs an access key id" :
-				 "invalid S3 session token");
+		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
+				   cfg->access_key_id == NULL ?
+				   "an S3 session token needs an access key id" :
+				   "invalid S3 session token");
 		return NULL;
 	}
 
@@ -1024,10 +1025,10 @@ S3StoreCreate(const S3Config *cfg, TelemError *err)
 	endpoint = cfg->endpoint;
 	if (endpoint == NULL)
 	{
-		default_endpoint = s3_printf("https://s3.%s.amazonaws.com", cfg->region);
+		default_endpoint = S3Printf("https://s3.%s.amazonaws.com", cfg->region);
 		if (default_endpoint == NULL)
 		{
-			s3_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+			S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
 			return NULL;
 		}
 		endpoint = default_endpoint;
@@ -1037,7 +1038,7 @@ S3StoreCreate(const S3Config *cfg, TelemError *err)
 	if (s == NULL)
 	{
 		free(default_endpoint);
-		s3_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+		S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
 		return NULL;
 	}
 	s->base.ops = &s3_ops;
@@ -1055,11 +1056,11 @@ S3StoreCreate(const S3Config *cfg, TelemError *err)
 	if (cfg->path_style)
 	{
 		s->host = authority;
-		s->bucket_path = s3_printf("/%s", cfg->bucket);
+		s->bucket_path = S3Printf("/%s", cfg->bucket);
 	}
 	else
 	{
-		s->host = s3_printf("%s.%s", cfg->bucket, authority);
+		s->host = S3Printf("%s.%s", cfg->bucket, authority);
 		s->bucket_path = strdup("");
 		free(authority);
 	}
@@ -1085,7 +1086,7 @@ S3StoreCreate(const S3Config *cfg, TelemError *err)
 	if (oom)
 	{
 		s3_destroy(&s->base);
-		s3_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+		S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
 		return NULL;
 	}
 
@@ -1103,10 +1104,17 @@ S3StoreCreate(const S3Config *cfg, TelemError *err)
 	if (s->empty_sha256[0] == '\0')
 	{
 		s3_destroy(&s->base);
-		s3_error(err, TELEM_ERR_CONFIG, 0, NULL, "SHA-256 is not available");
+		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL, "SHA-256 is not available");
 		return NULL;
 	}
 
+	/*
+	 * No connection cache shared with the streams (http.share): against
+	 * Ceph RGW a GET on a reused connection answered ~40 ms late (measured:
+	 * 100 small objects in 4.4 s instead of 0.1 s), while a fresh plain-
+	 * HTTP connection costs well under a millisecond.  The listing client
+	 * keeps its own connection either way.
+	 */
 	s->client = HttpClientCreate(&s->http, err);
 	if (s->client == NULL)
 	{

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * s3_listing.c
- *		Parse S3 XML replies: ListObjectsV2 pages and <Error> bodies.
+ *		S3 XML: parse ListObjectsV2 pages, multipart upload replies and
+ *		<Error> bodies; build CompleteMultipartUpload requests.
  *
  * The XML comes from the network, so the parser is set up defensively:
  * XML_PARSE_NONET (never fetch anything), no XML_PARSE_NOENT (no entity
@@ -32,6 +33,8 @@
 #include <libxml/xmlerror.h>
 
 #include "s3_listing.h"
+
+#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
 
 /* Per-parse state, reached through ctxt->_private from SAX callbacks. */
 typedef struct ParseState
@@ -348,6 +351,48 @@ S3ParseTimestamp(const char *s, int64_t *result)
 	return true;
 }
 
+bool
+S3ParseHttpDate(const char *s, int64_t *result)
+{
+	static const char *const months[12] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+	};
+	static const char *const wdays[7] = {
+		"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"
+	};
+	char		iso[64];
+	const char *p;
+	int			d,
+				y,
+				mo = -1,
+				i;
+
+	/* "Www, DD Mon YYYY HH:MM:SS GMT", all fixed width */
+	if (s == NULL || strlen(s) != 29 || strcmp(s + 25, " GMT") != 0 ||
+		s[3] != ',' || s[4] != ' ' || s[7] != ' ' || s[11] != ' ' ||
+		s[16] != ' ')
+		return false;
+	for (i = 0; i < 7; i++)
+		if (strncmp(s, wdays[i], 3) == 0)
+			break;
+	if (i == 7)
+		return false;
+	for (i = 0; i < 12; i++)
+		if (strncmp(s + 8, months[i], 3) == 0)
+			mo = i + 1;
+	p = s + 5;
+	if (mo < 0 || !read_digits(&p, 2, &d))
+		return false;
+	p = s + 12;
+	if (!read_digits(&p, 4, &y))
+		return false;
+
+	/* the clock part is checked by S3ParseTimestamp */
+	snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%.8sZ", y, mo, d, s + 17);
+	return S3ParseTimestamp(iso, result);
+}
+
 /*
  * Fill obj from one <Contents> element.  Returns false with err set when a
  * required child (Key, Size) is missing or a value is malformed; obj may
@@ -557,4 +602,187 @@ S3ParseErrorBody(const char *xml, size_t len, char code[64],
 		}
 	}
 	xmlFreeDoc(doc);
+}
+
+/*
+ * Parse xml[0..len) and check that its root is an element called
+ * root_name.  Returns the document (caller frees) or NULL with err set; an
+ * <Error> root gives TELEM_ERR_PROTOCOL with err->code its <Code>.
+ */
+static xmlDocPtr
+parse_reply(const char *xml, size_t len, const char *root_name,
+			const char *what, TelemError *err)
+{
+	xmlDocPtr	doc = parse_xml(xml, len, err);
+	xmlNode    *root;
+
+	if (doc == NULL)
+		return NULL;
+	root = xmlDocGetRootElement(doc);
+	if (is_element(root, "Error"))
+	{
+		char		code[64];
+		char		message[256];
+
+		xmlFreeDoc(doc);
+		S3ParseErrorBody(xml, len, code, message);
+		TelemSetError(err, TELEM_ERR_PROTOCOL, "S3 %s failed: %s%s%s", what,
+					  code[0] != '\0' ? code : "unknown error",
+					  message[0] != '\0' ? ": " : "", message);
+		if (err != NULL)
+			memcpy(err->code, code, sizeof(err->code));
+		return NULL;
+	}
+	if (!is_element(root, root_name))
+	{
+		TelemSetError(err, TELEM_ERR_PROTOCOL,
+					  "S3 %s reply has root element <%.64s>, expected <%s>",
+					  what, root != NULL ? (const char *) root->name : "",
+					  root_name);
+		xmlFreeDoc(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/*
+ * The text of root's first child element called name, malloc'd; NULL with
+ * *oom false if there is none.
+ */
+static char *
+child_text(const xmlNode *root, const char *name, bool *oom)
+{
+	const xmlNode *child;
+
+	*oom = false;
+	for (child = root->children; child != NULL; child = child->next)
+		if (is_element(child, name))
+		{
+			char	   *text = element_text(child);
+
+			*oom = (text == NULL);
+			return text;
+		}
+	return NULL;
+}
+
+bool
+S3ParseInitiateMultipart(const char *xml, size_t len, char **upload_id,
+						 TelemError *err)
+{
+	xmlDocPtr	doc;
+	char	   *id;
+	bool		oom;
+
+	*upload_id = NULL;
+	doc = parse_reply(xml, len, "InitiateMultipartUploadResult",
+					  "initiate multipart upload", err);
+	if (doc == NULL)
+		return false;
+	id = child_text(xmlDocGetRootElement(doc), "UploadId", &oom);
+	xmlFreeDoc(doc);
+	if (oom)
+		return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
+							 "out of memory parsing an S3 reply");
+	if (id == NULL || id[0] == '\0')
+	{
+		free(id);
+		return TelemSetError(err, TELEM_ERR_PROTOCOL,
+							 "S3 initiate multipart upload reply has no <UploadId>");
+	}
+	*upload_id = id;
+	return true;
+}
+
+bool
+S3ParseCompleteMultipart(const char *xml, size_t len, char etag[256],
+						 TelemError *err)
+{
+	xmlDocPtr	doc;
+	char	   *text;
+	bool		oom;
+	size_t		n;
+
+	etag[0] = '\0';
+	doc = parse_reply(xml, len, "CompleteMultipartUploadResult",
+					  "complete multipart upload", err);
+	if (doc == NULL)
+		return false;
+	text = child_text(xmlDocGetRootElement(doc), "ETag", &oom);
+	xmlFreeDoc(doc);
+	if (oom)
+		return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
+							 "out of memory parsing an S3 reply");
+	if (text == NULL)
+		return true;
+	n = strlen(text);
+	if (n >= 2 && text[0] == '"' && text[n - 1] == '"')
+	{
+		memmove(text, text + 1, n - 2);
+		text[n - 2] = '\0';
+	}
+	copy_message(etag, 256, text);
+	free(text);
+	return true;
+}
+
+/* Append s to buf at *pos, XML-escaped; buf is large enough. */
+static void
+append_escaped(char *buf, size_t *pos, const char *s)
+{
+	for (; *s != '\0'; s++)
+	{
+		const char *rep = NULL;
+
+		switch (*s)
+		{
+			case '&':
+				rep = "&amp;";
+				break;
+			case '<':
+				rep = "&lt;";
+				break;
+			case '>':
+				rep = "&gt;";
+				break;
+			default:
+				buf[(*pos)++] = *s;
+				continue;
+		}
+		memcpy(buf + *pos, rep, strlen(rep));
+		*pos += strlen(rep);
+	}
+}
+
+char *
+S3BuildCompleteMultipart(const char *const *etags, int nparts, size_t *len)
+{
+	static const char head[] =
+		"<CompleteMultipartUpload xmlns=\"" S3_XMLNS "\">";
+	static const char tail[] = "</CompleteMultipartUpload>";
+	size_t		cap = sizeof(head) + sizeof(tail);
+	size_t		pos = 0;
+	char	   *buf;
+	int			i;
+
+	/* worst case: every ETag character becomes "&amp;" */
+	for (i = 0; i < nparts; i++)
+		cap += 64 + 5 * strlen(etags[i]);
+	buf = malloc(cap);
+	if (buf == NULL)
+		return NULL;
+	memcpy(buf, head, sizeof(head) - 1);
+	pos = sizeof(head) - 1;
+	for (i = 0; i < nparts; i++)
+	{
+		pos += snprintf(buf + pos, cap - pos,
+						"<Part><PartNumber>%d</PartNumber><ETag>", i + 1);
+		append_escaped(buf, &pos, etags[i]);
+		memcpy(buf + pos, "</ETag></Part>", 14);
+		pos += 14;
+	}
+	memcpy(buf + pos, tail, sizeof(tail));
+	pos += sizeof(tail) - 1;
+	*len = pos;
+	return buf;
 }

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * s3_listing.h
- *		Parse S3 XML replies: ListObjectsV2 pages and <Error> bodies.
+ *		S3 XML: parse ListObjectsV2 pages, multipart upload replies and
+ *		<Error> bodies; build CompleteMultipartUpload requests.
  *
  * Depends on libxml2 only (no curl, no postgres.h), so the parser can be
  * unit-tested and fuzzed on its own.  The parser never touches the network,
@@ -47,5 +48,40 @@ extern void S3ParseErrorBody(const char *xml, size_t len, char code[64],
  * the epoch.  Returns false if s is not such a timestamp.
  */
 extern bool S3ParseTimestamp(const char *s, int64_t *result);
+
+/*
+ * Parse an HTTP date in IMF-fixdate form ("Wed, 12 Oct 2009 17:50:30 GMT"),
+ * as S3 sends Last-Modified, into seconds since the epoch.  Month and day
+ * names are English whatever the locale.  Returns false if s is not one.
+ */
+extern bool S3ParseHttpDate(const char *s, int64_t *result);
+
+/*
+ * Parse an InitiateMultipartUpload reply: *upload_id gets its <UploadId>,
+ * malloc'd.  Returns false with err filled in (TELEM_ERR_PROTOCOL when
+ * malformed or the id is missing or empty) and *upload_id NULL otherwise.
+ */
+extern bool S3ParseInitiateMultipart(const char *xml, size_t len,
+									 char **upload_id, TelemError *err);
+
+/*
+ * Parse a CompleteMultipartUpload reply: etag gets its <ETag> without
+ * quotes ("" if absent).  S3 may answer 200 and still fail, with an
+ * <Error> body sent once the work is done: then this returns false with
+ * err->code holding the error's <Code> (e.g. "InternalError", worth
+ * retrying) and kind TELEM_ERR_PROTOCOL.
+ */
+extern bool S3ParseCompleteMultipart(const char *xml, size_t len,
+									 char etag[256], TelemError *err);
+
+/*
+ * Build a CompleteMultipartUpload request body listing parts 1..nparts
+ * with etags[i] the ETag of part i+1, exactly as the part's reply gave it
+ * (quotes included); XML special characters are escaped.  Returns a
+ * malloc'd NUL-terminated string with its length in *len, NULL when out of
+ * memory.
+ */
+extern char *S3BuildCompleteMultipart(const char *const *etags, int nparts,
+									  size_t *len);
 
 #endif							/* TELEM_S3_LISTING_H */

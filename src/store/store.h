@@ -80,7 +80,40 @@ extern void TelemObjectPageFree(TelemObjectPage *page);
 typedef struct TelemStore TelemStore;
 typedef struct TelemReader TelemReader;
 
-/* Operations every store implements. */
+typedef struct TelemWriter TelemWriter;
+
+/* What head() and a writer's commit() report about one stored object. */
+typedef struct TelemObjectInfo
+{
+	int64_t		size;
+	char		etag[256];		/* without quotes; "" if none */
+	int64_t		last_modified;	/* seconds since the Unix epoch, UTC */
+	char		source_tag[256];	/* metadata "telem_source", "" if unset */
+} TelemObjectInfo;
+
+/* How to write one object. */
+typedef struct TelemWriteOptions
+{
+	/*
+	 * Bytes per block (Azure Put Block) or part (S3 multipart); the writer
+	 * holds one block in memory at most.  0 = 8 MB.  S3 needs >= 5 MB.
+	 */
+	size_t		block_size;
+
+	/*
+	 * Stored as object metadata "telem_source" (Azure x-ms-meta-,
+	 * S3 x-amz-meta-) and reported back by head(): the transfer records the
+	 * source version there, so a rerun can tell a committed copy from a
+	 * stale one.  Printable ASCII without '"', at most 255 bytes; NULL for
+	 * none.
+	 */
+	const char *source_tag;
+} TelemWriteOptions;
+
+/*
+ * Operations every store implements.  The write side (head, create, write,
+ * commit, discard, remove) may be NULL: such a store is read-only.
+ */
 typedef struct TelemStoreOps
 {
 	/*
@@ -100,6 +133,42 @@ typedef struct TelemStoreOps
 						 TelemError *err);
 	void		(*close) (TelemReader *reader);
 	void		(*destroy) (TelemStore *store);
+
+	/*
+	 * Properties of the object at key.  Returns true with *found false if
+	 * there is none; false with err set on failure.
+	 */
+	bool		(*head) (TelemStore *store, const char *key,
+						 TelemObjectInfo *info, bool *found, TelemError *err);
+
+	/*
+	 * Start writing the object at key.  Nothing is visible under key until
+	 * commit() succeeds; an existing object stays as it was until then.
+	 */
+	TelemWriter *(*create) (TelemStore *store, const char *key,
+							const TelemWriteOptions *opts, TelemError *err);
+	/* Append len bytes; uploads a block whenever one is full. */
+	bool		(*write) (TelemWriter *writer, const void *buf, size_t len,
+						  TelemError *err);
+
+	/*
+	 * Upload what is buffered and make the object visible atomically (Put
+	 * Block List; S3 PUT or Complete Multipart Upload).  info gets the
+	 * committed object's size and etag as the store reports them after
+	 * the commit.  The writer must still be discarded.
+	 */
+	bool		(*commit) (TelemWriter *writer, TelemObjectInfo *info,
+						   TelemError *err);
+
+	/*
+	 * Free the writer.  If it was not committed, abandon the upload (S3:
+	 * Abort Multipart Upload, best effort; Azure: uncommitted blocks are
+	 * discarded by the service).  NULL is ok.
+	 */
+	void		(*discard) (TelemWriter *writer);
+
+	/* Delete the object at key; a missing object is not an error. */
+	bool		(*remove) (TelemStore *store, const char *key, TelemError *err);
 } TelemStoreOps;
 
 struct TelemStore
@@ -111,6 +180,19 @@ struct TelemReader
 {
 	TelemStore *store;
 };
+
+struct TelemWriter
+{
+	TelemStore *store;
+};
+
+/* Statistics a writer keeps. */
+typedef struct TelemWriterStats
+{
+	int64_t		bytes_written;	/* bytes accepted by write() */
+	int			blocks;			/* blocks or parts uploaded */
+	int			retries;		/* block uploads repeated after a failure */
+} TelemWriterStats;
 
 /* Statistics a reader keeps, for EXPLAIN ANALYZE and tests. */
 typedef struct TelemReaderStats
@@ -142,5 +224,45 @@ typedef struct S3Config
 
 extern TelemStore *S3StoreCreate(const S3Config *cfg, TelemError *err);
 extern void S3ReaderStats(TelemReader *reader, TelemReaderStats *stats);
+extern void S3WriterStats(TelemWriter *writer, TelemWriterStats *stats);
+
+/* in azure.c: Azure Blob Storage (and ADLS Gen2 through its Blob endpoint) */
+typedef enum AzureAuthKind
+{
+	AZURE_AUTH_ANONYMOUS,		/* public container */
+	AZURE_AUTH_SHARED_KEY,		/* account_key */
+	AZURE_AUTH_SAS,				/* sas_token */
+	AZURE_AUTH_BEARER			/* Entra ID token, see azure_token.h */
+} AzureAuthKind;
+
+struct AzureTokenConfig;
+
+typedef struct AzureConfig
+{
+	const char *account;		/* storage account name */
+	const char *container;
+
+	/*
+	 * The URL under which containers live: NULL means
+	 * https://ACCOUNT.blob.core.windows.net; an emulator is given with
+	 * its account path, e.g. "http://127.0.0.1:10000/devstoreaccount1".
+	 */
+	const char *endpoint;
+	AzureAuthKind auth;
+	const char *account_key;	/* base64, for AZURE_AUTH_SHARED_KEY */
+	const char *sas_token;		/* query string, leading '?' optional */
+	const struct AzureTokenConfig *token;	/* for AZURE_AUTH_BEARER;
+											 * copied */
+	const char *ca_file;		/* NULL = system bundle */
+	bool		verify_tls;
+	int			page_size;		/* List Blobs maxresults, 1..5000 */
+	int			max_retries;
+	long		connect_timeout_ms;
+	size_t		buffer_size;	/* bytes held per open reader at most */
+} AzureConfig;
+
+extern TelemStore *AzureStoreCreate(const AzureConfig *cfg, TelemError *err);
+extern void AzureReaderStats(TelemReader *reader, TelemReaderStats *stats);
+extern void AzureWriterStats(TelemWriter *writer, TelemWriterStats *stats);
 
 #endif							/* TELEM_STORE_H */

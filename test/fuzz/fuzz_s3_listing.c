@@ -1,13 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_s3_listing.c
- *		libFuzzer target for the S3 XML parsers (listing, error body, dates).
+ *		libFuzzer target for the S3 XML parsers (listing, error body,
+ *		multipart upload replies, dates).
  *
- * The input is handed to S3ParseListing and S3ParseErrorBody as a reply
- * body.  Neither may crash, leak or read out of bounds; a listing that
- * parses must be internally consistent (every object has a key, sizes are
- * not negative), and an error body's code and message stay terminated
- * within their buffers.
+ * The input is handed to S3ParseListing, S3ParseErrorBody,
+ * S3ParseInitiateMultipart and S3ParseCompleteMultipart as a reply body,
+ * and to the date parsers as a string.  None may crash, leak or read out
+ * of bounds; a listing that parses must be internally consistent (every
+ * object has a key, sizes are not negative), an upload id that parses is
+ * not empty, and fixed-size outputs (error code and message, ETag) stay
+ * terminated within their buffers.
  *
  * IDENTIFICATION
  *		test/fuzz/fuzz_s3_listing.c
@@ -29,6 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	TelemError	err;
 	char		code[64];
 	char		message[256];
+	char		etag[256];
+	char	   *upload_id = NULL;
 	char	   *text;
 	int64_t		t;
 	int			i;
@@ -52,13 +57,32 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memchr(message, '\0', sizeof(message)) == NULL)
 		abort();
 
-	/* the timestamp parser takes a C string */
+	memset(&err, 0, sizeof(err));
+	if (S3ParseInitiateMultipart((const char *) data, size, &upload_id, &err))
+	{
+		if (upload_id == NULL || upload_id[0] == '\0')
+			abort();
+	}
+	else if (upload_id != NULL || err.message[0] == '\0')
+		abort();
+	free(upload_id);
+
+	memset(&err, 0, sizeof(err));
+	if (!S3ParseCompleteMultipart((const char *) data, size, etag, &err) &&
+		err.message[0] == '\0')
+		abort();
+	if (memchr(etag, '\0', sizeof(etag)) == NULL ||
+		memchr(err.code, '\0', sizeof(err.code)) == NULL)
+		abort();
+
+	/* the date parsers take a C string */
 	text = malloc(size + 1);
 	if (text == NULL)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
 	(void) S3ParseTimestamp(text, &t);
+	(void) S3ParseHttpDate(text, &t);
 	free(text);
 	return 0;
 }

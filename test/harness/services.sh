@@ -5,11 +5,13 @@
 # ports, all state under STATE_DIR (so several copies can run side by side):
 #   pg.sh       PostgreSQL 15 with pg_cron, database telem
 #   rgw.sh      Ceph RADOS Gateway (S3, SigV4)
-#   azurite.sh  Azurite blob service (Azure Blob, SharedKey)
+#   azurite.sh  Azurite blob service (Azure Blob over HTTPS: SharedKey, SAS,
+#               Entra ID bearer tokens)
+#   tokens.sh   fake Entra ID / IMDS token service, issuing tokens Azurite takes
 #   tds.sh      TDS test server (Azure SQL stand-in executing on PostgreSQL);
 #               it needs pg, so it starts after pg and stops before it
 # start writes STATE_DIR/env.sh (source it for PG*, TELEM_S3_*, TELEM_AZURE_*,
-# TELEM_TDS_*, FREETDSCONF).
+# TELEM_TOKEN_*, TELEM_TDS_*, FREETDSCONF).
 # If any service fails to start, everything is stopped again and it exits 1.
 # stop never fails: it is meant for traps:
 #   services.sh start "$dir"; trap 'services.sh stop "$dir"' EXIT
@@ -20,7 +22,7 @@ usage() { echo "usage: $0 start|stop STATE_DIR" >&2; exit 2; }
 action=$1
 state=$(realpath -m "$2")
 here=$(dirname "$(realpath "$0")")
-services=(pg rgw azurite)
+services=(pg rgw azurite tokens)
 
 # run_one SERVICE ACTION: pg carries tds along (tds after pg, stopped before it).
 run_one() {

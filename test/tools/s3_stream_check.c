@@ -1,17 +1,25 @@
 /*-------------------------------------------------------------------------
  *
  * s3_stream_check.c
- *		CLI over the S3 store API: list a prefix, or stream one object.
+ *		CLI over the S3 store API: list, stream, write, look up, delete.
  *
  *	  s3_stream_check [options] list PREFIX
  *		  prints "count=N pages=P"
  *	  s3_stream_check [options] get KEY
  *		  prints "size=N sha256=HEX resumes=R maxrss_kb=K"
+ *	  s3_stream_check [options] put KEY FILE
+ *		  prints "size=N etag=E parts=P retries=R maxrss_kb=K"; with
+ *		  --no-commit, writes FILE, then discards: "discarded parts=P"
+ *	  s3_stream_check [options] head KEY
+ *		  prints "size=N etag=E last_modified=T source_tag=S", or
+ *		  "not found" (exit 3)
+ *	  s3_stream_check [options] rm KEY
+ *		  prints "removed"
  *
  * On failure prints "error kind=TELEM_ERR_X status=S code=C: message" to
  * stdout and exits 2 (1 for usage errors).  The harness tests use it to
  * check listing pagination, error mapping, Range resume through
- * flaky_proxy.py and bounded memory.  The secret key and session token
+ * flaky_proxy.py, uploads and bounded memory.  The secret key and session token
  * are read from the environment only (TELEM_S3_SECRET_KEY,
  * TELEM_S3_SESSION_TOKEN), never from the command line, where any local
  * user could see them.
@@ -21,6 +29,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +48,7 @@ static const char *kind_names[] = {
 };
 
 static struct timespec cancel_at;
+static bool no_commit = false;
 static bool cancel_armed = false;
 
 /* Interrupt hook for --cancel-after-ms: true once the deadline passed. */
@@ -66,12 +76,81 @@ fail(const TelemError *err)
 	return 2;
 }
 
+/*
+ * put: stream file (read_size bytes per write call) into key, commit, and
+ * print what the store reports.
+ */
+static int
+do_put(TelemStore *store, const char *key, const char *file,
+	   const TelemWriteOptions *opts, size_t read_size)
+{
+	TelemError	err;
+	TelemWriter *writer;
+	TelemObjectInfo info;
+	TelemWriterStats stats;
+	struct rusage ru;
+	FILE	   *f;
+	char	   *buf;
+	size_t		n;
+	int			rc = 0;
+
+	f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+	if (f == NULL)
+	{
+		fprintf(stderr, "could not open \"%s\": %s\n", file, strerror(errno));
+		return 1;
+	}
+	buf = malloc(read_size);
+	writer = store->ops->create(store, key, opts, &err);
+	if (writer == NULL || buf == NULL)
+	{
+		if (f != stdin)
+			fclose(f);
+		free(buf);
+		return writer == NULL ? fail(&err) : 1;
+	}
+	while ((n = fread(buf, 1, read_size, f)) > 0)
+	{
+		if (!store->ops->write(writer, buf, n, &err))
+		{
+			rc = fail(&err);
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f))
+	{
+		fprintf(stderr, "could not read \"%s\"\n", file);
+		rc = 1;
+	}
+	if (rc == 0 && !no_commit && !store->ops->commit(writer, &info, &err))
+		rc = fail(&err);
+	S3WriterStats(writer, &stats);
+	store->ops->discard(writer);
+	if (f != stdin)
+		fclose(f);
+	free(buf);
+	if (rc == 0 && no_commit)
+		printf("discarded parts=%d\n", stats.blocks);
+	else if (rc == 0)
+	{
+		getrusage(RUSAGE_SELF, &ru);
+		printf("size=%lld etag=%s parts=%d retries=%d bytes_written=%lld "
+			   "maxrss_kb=%ld\n",
+			   (long long) info.size, info.etag, stats.blocks, stats.retries,
+			   (long long) stats.bytes_written, ru.ru_maxrss);
+	}
+	return rc;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr,
 			"usage: s3_stream_check [options] list PREFIX\n"
 			"       s3_stream_check [options] get KEY\n"
+			"       s3_stream_check [options] put KEY FILE\n"
+			"       s3_stream_check [options] head KEY\n"
+			"       s3_stream_check [options] rm KEY\n"
 			"options:\n"
 			"  --bucket B          bucket (required)\n"
 			"  --endpoint URL      default $TELEM_S3_ENDPOINT, else AWS\n"
@@ -92,7 +171,10 @@ usage(void)
 			"  --print-keys        list: print each key, size and etag\n"
 			"  --pause-at N:MS     get: sleep MS ms once N bytes were read (to\n"
 			"                      change the object under a reader)\n"
-			"  --etag E            get: use E as the listed ETag\n");
+			"  --etag E            get: use E as the listed ETag\n"
+			"  --block-size N      put: bytes per part (default 8 MB)\n"
+			"  --source-tag T      put: telem_source metadata\n"
+			"  --no-commit         put: discard the writer instead of committing\n");
 }
 
 int
@@ -117,6 +199,9 @@ main(int argc, char **argv)
 		{"print-keys", no_argument, NULL, 'P'},
 		{"pause-at", required_argument, NULL, 'W'},
 		{"etag", required_argument, NULL, 'E'},
+		{"block-size", required_argument, NULL, 'S'},
+		{"source-tag", required_argument, NULL, 'T'},
+		{"no-commit", no_argument, NULL, 'D'},
 		{NULL, 0, NULL, 0}
 	};
 	S3Config	cfg;
@@ -129,6 +214,7 @@ main(int argc, char **argv)
 	long long	pause_at = -1;
 	long		pause_ms = 0;
 	const char *etag_override = NULL;
+	TelemWriteOptions wopts = {0, NULL};
 	long long	offset = 0;
 	const char *mode;
 	const char *arg;
@@ -223,12 +309,22 @@ main(int argc, char **argv)
 			case 'E':
 				etag_override = optarg;
 				break;
+			case 'S':
+				wopts.block_size = (size_t) strtoull(optarg, NULL, 10);
+				break;
+			case 'T':
+				wopts.source_tag = optarg;
+				break;
+			case 'D':
+				no_commit = true;
+				break;
 			default:
 				usage();
 				return 1;
 		}
 	}
-	if (optind + 2 != argc || cfg.bucket == NULL || read_size == 0)
+	if (optind + 2 > argc || cfg.bucket == NULL || read_size == 0 ||
+		optind + (strcmp(argv[optind], "put") == 0 ? 3 : 2) != argc)
 	{
 		usage();
 		return 1;
@@ -362,6 +458,33 @@ get_done:
 		TelemObjectPageFree(&page);
 		EVP_MD_CTX_free(md);
 		free(buf);
+	}
+	else if (strcmp(mode, "put") == 0)
+		rc = do_put(store, arg, argv[optind + 2], &wopts, read_size);
+	else if (strcmp(mode, "head") == 0)
+	{
+		TelemObjectInfo info;
+		bool		found;
+
+		if (!store->ops->head(store, arg, &info, &found, &err))
+			rc = fail(&err);
+		else if (!found)
+		{
+			printf("not found\n");
+			rc = 3;
+		}
+		else
+			printf("size=%lld etag=%s last_modified=%lld source_tag=%s\n",
+				   (long long) info.size, info.etag,
+				   (long long) info.last_modified,
+				   info.source_tag[0] != '\0' ? info.source_tag : "-");
+	}
+	else if (strcmp(mode, "rm") == 0)
+	{
+		if (!store->ops->remove(store, arg, &err))
+			rc = fail(&err);
+		else
+			printf("removed\n");
 	}
 	else
 	{

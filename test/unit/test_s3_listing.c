@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * test_s3_listing.c
- *		Unit tests of the S3 XML parsers (ListObjectsV2 pages, <Error>).
+ *		Unit tests of the S3 XML code (ListObjectsV2 pages, <Error>,
+ *		multipart upload replies and requests, HTTP dates).
  *
  * Hand-written replies in the shapes AWS and Ceph RGW send, plus hostile
  * ones (malformed, DOCTYPE with entity bombs, truncated pages without a
@@ -372,6 +373,168 @@ test_timestamps(void)
 	CHECK(!S3ParseTimestamp(NULL, &t), "NULL");
 }
 
+static void
+test_http_date(void)
+{
+	int64_t		t = -1;
+
+	CHECK(S3ParseHttpDate("Mon, 12 Oct 2009 17:50:30 GMT", &t) &&
+		  t == 1255369830, "Last-Modified = %lld", (long long) t);
+	CHECK(S3ParseHttpDate("Tue, 29 Feb 2000 10:00:00 GMT", &t) &&
+		  t == 951818400, "leap day = %lld", (long long) t);
+	CHECK(!S3ParseHttpDate("Mon, 12 Oct 2009 17:50:30 UTC", &t), "zone");
+	CHECK(!S3ParseHttpDate("Mon, 12 Okt 2009 17:50:30 GMT", &t), "month name");
+	CHECK(!S3ParseHttpDate("Xyz, 12 Oct 2009 17:50:30 GMT", &t), "day name");
+	CHECK(!S3ParseHttpDate("Mon, 31 Feb 2009 17:50:30 GMT", &t), "Feb 31");
+	CHECK(!S3ParseHttpDate("Mon, 12 Oct 2009 24:50:30 GMT", &t), "hour 24");
+	CHECK(!S3ParseHttpDate("Mon, 12 Oct 2009 17:50:30 GMT ", &t), "trailing");
+	CHECK(!S3ParseHttpDate("Monday, 12-Oct-09 17:50:30 GMT", &t), "RFC 850");
+	CHECK(!S3ParseHttpDate("", &t), "empty");
+	CHECK(!S3ParseHttpDate(NULL, &t), "NULL");
+}
+
+static void
+test_initiate_multipart(void)
+{
+	const char *aws = XMLDECL
+		"<InitiateMultipartUploadResult " NS ">"
+		"<Bucket>telemetry</Bucket><Key>2024/big.jsonl</Key>"
+		"<UploadId>VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA</UploadId>"
+		"</InitiateMultipartUploadResult>";
+	const char *rgw =
+		"<InitiateMultipartUploadResult><UploadId>2~a&amp;b/c+d</UploadId>"
+		"</InitiateMultipartUploadResult>";
+	const char *error =
+		"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
+	const char *no_id =
+		"<InitiateMultipartUploadResult><Key>k</Key></InitiateMultipartUploadResult>";
+	const char *empty_id =
+		"<InitiateMultipartUploadResult><UploadId></UploadId>"
+		"</InitiateMultipartUploadResult>";
+	const char *doctype =
+		"<!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\">]>"
+		"<InitiateMultipartUploadResult><UploadId>&a;</UploadId>"
+		"</InitiateMultipartUploadResult>";
+	TelemError	err;
+	char	   *id = NULL;
+
+	memset(&err, 0, sizeof(err));
+	CHECK(S3ParseInitiateMultipart(aws, strlen(aws), &id, &err),
+		  "AWS reply parses: %s", err.message);
+	CHECK_STREQ(id, "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA",
+				"AWS upload id");
+	free(id);
+
+	CHECK(S3ParseInitiateMultipart(rgw, strlen(rgw), &id, &err),
+		  "RGW reply parses: %s", err.message);
+	CHECK_STREQ(id, "2~a&b/c+d", "entity decoded once");
+	free(id);
+
+	memset(&err, 0, sizeof(err));
+	CHECK(!S3ParseInitiateMultipart(error, strlen(error), &id, &err) &&
+		  id == NULL, "an <Error> reply fails");
+	CHECK(err.kind == TELEM_ERR_PROTOCOL && strcmp(err.code, "AccessDenied") == 0,
+		  "error code kept: kind %d code \"%s\"", err.kind, err.code);
+	CHECK(strstr(err.message, "Access Denied") != NULL, "message: %s",
+		  err.message);
+
+	memset(&err, 0, sizeof(err));
+	CHECK(!S3ParseInitiateMultipart(no_id, strlen(no_id), &id, &err) &&
+		  id == NULL && strstr(err.message, "UploadId") != NULL,
+		  "missing <UploadId>: %s", err.message);
+	memset(&err, 0, sizeof(err));
+	CHECK(!S3ParseInitiateMultipart(empty_id, strlen(empty_id), &id, &err) &&
+		  id == NULL && err.kind == TELEM_ERR_PROTOCOL,
+		  "empty <UploadId>: %s", err.message);
+	memset(&err, 0, sizeof(err));
+	CHECK(!S3ParseInitiateMultipart(doctype, strlen(doctype), &id, &err) &&
+		  id == NULL && strstr(err.message, "DOCTYPE") != NULL,
+		  "DOCTYPE refused: %s", err.message);
+	memset(&err, 0, sizeof(err));
+	CHECK(!S3ParseInitiateMultipart(aws, 40, &id, &err) && id == NULL &&
+		  err.kind == TELEM_ERR_PROTOCOL, "truncated reply: %s", err.message);
+	memset(&err, 0, sizeof(err));
+	CHECK(!S3ParseInitiateMultipart(no_id, 0, &id, &err) && id == NULL,
+		  "empty body fails");
+}
+
+static void
+test_complete_multipart(void)
+{
+	const char *ok = XMLDECL
+		"<CompleteMultipartUploadResult " NS ">"
+		"<Location>http://telemetry.s3.amazonaws.com/big</Location>"
+		"<Bucket>telemetry</Bucket><Key>big</Key>"
+		"<ETag>\"3858f62230ac3c915f300c664312c11f-9\"</ETag>"
+		"</CompleteMultipartUploadResult>";
+	const char *no_etag =
+		"<CompleteMultipartUploadResult><Key>big</Key>"
+		"</CompleteMultipartUploadResult>";
+	/* S3 may say 200 first and report the failure in the body */
+	const char *late_error = XMLDECL "\n\n\n"
+		"<Error><Code>InternalError</Code>"
+		"<Message>We encountered an internal error. Please try again.</Message>"
+		"<RequestId>656c76696e6727732072657175657374</RequestId></Error>";
+	const char *wrong_root = "<ListBucketResult></ListBucketResult>";
+	TelemError	err;
+	char		etag[256];
+
+	memset(&err, 0, sizeof(err));
+	CHECK(S3ParseCompleteMultipart(ok, strlen(ok), etag, &err),
+		  "complete reply parses: %s", err.message);
+	CHECK(strcmp(etag, "3858f62230ac3c915f300c664312c11f-9") == 0,
+		  "etag unquoted: %s", etag);
+
+	CHECK(S3ParseCompleteMultipart(no_etag, strlen(no_etag), etag, &err) &&
+		  etag[0] == '\0', "no <ETag> is no error");
+
+	memset(&err, 0, sizeof(err));
+	CHECK(!S3ParseCompleteMultipart(late_error, strlen(late_error), etag, &err),
+		  "an <Error> in a 200 reply fails");
+	CHECK(strcmp(err.code, "InternalError") == 0 &&
+		  err.kind == TELEM_ERR_PROTOCOL,
+		  "code \"%s\" kind %d", err.code, err.kind);
+	CHECK(strstr(err.message, "complete multipart upload") != NULL &&
+		  strstr(err.message, "try again") != NULL, "message: %s",
+		  err.message);
+
+	memset(&err, 0, sizeof(err));
+	CHECK(!S3ParseCompleteMultipart(wrong_root, strlen(wrong_root), etag, &err) &&
+		  strstr(err.message, "<ListBucketResult>") != NULL,
+		  "wrong root: %s", err.message);
+}
+
+static void
+test_build_complete(void)
+{
+	const char *etags[3] = {
+		"\"a54357aff0632cce46d942af68356b38\"",
+		"\"0c78aef83f66abc1fa1e8477f296d394\"",
+		"\"odd<&>\""
+	};
+	const char *want =
+		"<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+		"<Part><PartNumber>1</PartNumber>"
+		"<ETag>\"a54357aff0632cce46d942af68356b38\"</ETag></Part>"
+		"<Part><PartNumber>2</PartNumber>"
+		"<ETag>\"0c78aef83f66abc1fa1e8477f296d394\"</ETag></Part>"
+		"<Part><PartNumber>3</PartNumber>"
+		"<ETag>\"odd&lt;&amp;&gt;\"</ETag></Part>"
+		"</CompleteMultipartUpload>";
+	size_t		len = 0;
+	char	   *body = S3BuildCompleteMultipart(etags, 3, &len);
+
+	CHECK_STREQ(body, want, "CompleteMultipartUpload body");
+	CHECK(body != NULL && len == strlen(body), "length %zu", len);
+	free(body);
+
+	body = S3BuildCompleteMultipart(etags, 0, &len);
+	CHECK_STREQ(body,
+				"<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+				"</CompleteMultipartUpload>", "no parts");
+	free(body);
+}
+
 int
 main(void)
 {
@@ -383,5 +546,9 @@ main(void)
 	test_length_bound();
 	test_error_body();
 	test_timestamps();
+	test_http_date();
+	test_initiate_multipart();
+	test_complete_multipart();
+	test_build_complete();
 	return unit_finish("test_s3_listing");
 }
