@@ -9,7 +9,7 @@ IMPORT FOREIGN SCHEMA dbo LIMIT TO (equipment_minute, vehicle_minute, telem_batc
 
 \echo 'Transfers S3 -> ADLS that copied something (telem.run_log, kind transfer):'
 SELECT run_id, objects AS objects_copied, bytes AS bytes_copied,
-       details->>'objects_skipped' AS objects_skipped, coalesce(error, '') AS error
+       (details->>'objects_skipped')::int AS objects_skipped, coalesce(error, '') AS error
   FROM telem.run_log
  WHERE kind = 'transfer' AND (objects > 0 OR error IS NOT NULL) ORDER BY run_id;
 SELECT count(*) AS transfer_runs, count(*) FILTER (WHERE objects = 0) AS copied_nothing,

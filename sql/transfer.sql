@@ -52,6 +52,12 @@ SELECT s.key, s.size, t.size AS target_size, l.target_key, l.etag = s.etag AS le
  ORDER BY 1;
 -- a rerun with nothing new copies nothing
 SELECT * FROM telem.transfer('s3://telem-regress/vehicle/', :'loc', 'xfer_s3', 'xfer_az');
+-- copies that were committed but never recorded (the run died before its
+-- transaction committed) are recognized by their telem_source metadata
+-- and adopted, not copied again
+DELETE FROM telem.transfer_ledger WHERE target = :'loc';
+SELECT * FROM telem.transfer('s3://telem-regress/vehicle/', :'loc', 'xfer_s3', 'xfer_az');
+SELECT count(*) AS ledger_rows FROM telem.transfer_ledger WHERE target = :'loc';
 
 -- Azure -> S3, with 5 MB parts
 SELECT * FROM telem.transfer(:'loc', 's3://transfer-regress/back/', 'xfer_az', 'xfer_s3',

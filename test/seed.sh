@@ -72,8 +72,14 @@ python3 "$az" mb telem-regress
 python3 "$az" putdir telem-regress "" "$data"
 python3 "$az" putdir telem-regress "many5k/" "$many5k"
 wait "$s3_pid"
-# Empty targets for the transfer tests.
-"$here/harness/s3.sh" mb transfer-regress
-python3 "$az" mb transfer-regress
+# Empty targets for the transfer tests (emptied again on a re-seed).
+"$here/harness/s3.sh" mb transfer-regress 2>/dev/null || true
+"$here/harness/s3.sh" ls transfer-regress | while read -r key; do
+	"$here/harness/s3.sh" rm transfer-regress "$key"
+done
+python3 "$az" mb transfer-regress 2>/dev/null || true
+python3 "$az" ls transfer-regress "" | while read -r key _; do
+	python3 "$az" rm transfer-regress "$key"
+done
 echo "seed: $(find "$data" -type f | wc -l) objects in $data, s3://telem-regress/" \
 	"and azure telem-regress/ (+ 5001 under many5k/)"
