@@ -9,6 +9,7 @@
 # 2. Through a proxy that stalls after 1 MB, a scan is cancelled with
 #    pg_cancel_backend; it must end with "canceling statement due to user
 #    request" well before curl's own 30 s stall timeout would end it.
+# 3. Step 1 again for Azure blobs (Azurite over https).
 source "$(dirname "$0")/../lib/common.sh"
 
 work="$STATE_DIR/resume"
@@ -95,6 +96,48 @@ else
 fi
 # and the backend is fine afterwards
 check_eq "$(psql_q -c 'SELECT count(*) FROM direct')" "${want%%|*}" "scan after cancel"
+
+# 3. The same over Azure (Azurite, https): a blob download cut short is
+#    resumed with Range and If-Match, through a TCP proxy in front of the TLS
+#    port (the certificate names 127.0.0.1, which the proxy also is).
+az=(python3 "$TEST_DIR/harness/az.py")
+"${az[@]}" mb telem-resume >/dev/null
+"${az[@]}" put telem-resume plain/big.jsonl "$work/big.jsonl" >/dev/null
+"${az[@]}" put telem-resume gz/big.jsonl.gz "$work/big.jsonl.gz" >/dev/null
+az_authority=${TELEM_AZURE_BLOB_ENDPOINT#https://}
+az_authority=${az_authority%%/*}
+make_az_table() {
+	psql_q -q <<SQL
+DROP SERVER IF EXISTS srv_az CASCADE;
+CREATE SERVER srv_az FOREIGN DATA WRAPPER telem_fdw
+  OPTIONS (provider 'azure', endpoint 'https://$1/devstoreaccount1',
+           ca_file '$TELEM_AZURE_CA_FILE', max_retries '5');
+CREATE USER MAPPING FOR CURRENT_USER SERVER srv_az OPTIONS (account_key '$TELEM_AZURE_KEY');
+CREATE FOREIGN TABLE az_flaky (rpm int8 OPTIONS (json_path 'engine.rpm'))
+  SERVER srv_az OPTIONS (location 'abfss://telem-resume@devstoreaccount1.dfs.core.windows.net/$2/',
+                         format 'jsonl');
+SQL
+}
+for mode in reset close; do
+	for prefix in plain gz; do
+		start_proxy --upstream "$az_authority" --fail-connections 3 --fail-after 1000000 --mode "$mode"
+		make_az_table "127.0.0.1:$PROXY_PORT" "$prefix"
+		plan=$(psql_q -c 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+		                  SELECT count(*), sum(rpm) FROM az_flaky')
+		got=$(psql_q -c 'SELECT count(*), sum(rpm) FROM az_flaky')
+		stop_proxy
+		check_eq "$got" "$want" "azure: $prefix blob through a proxy that breaks connections ($mode)"
+		resumes=$(sed -n 's/.*Telem Resumes: \([0-9]*\).*/\1/p' <<<"$plan")
+		if [[ -n $resumes ]] && ((resumes >= 1)); then
+			pass "azure: $prefix ($mode): $resumes Range resumes"
+		else
+			fail "azure: $prefix ($mode): expected >= 1 resume, plan was: $plan"
+		fi
+	done
+done
+psql_q -q -c 'DROP SERVER IF EXISTS srv_az CASCADE'
+"${az[@]}" rm telem-resume plain/big.jsonl || true
+"${az[@]}" rm telem-resume gz/big.jsonl.gz || true
 
 psql_q -q -c 'DROP SERVER IF EXISTS srv_direct CASCADE; DROP SERVER IF EXISTS srv_flaky CASCADE; DROP SERVER IF EXISTS srv_stalled CASCADE'
 bash "$TEST_DIR/harness/s3.sh" rm telem-resume plain/big.jsonl || true
