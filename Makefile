@@ -25,6 +25,14 @@ OBJS = \
 	src/format/copy_format.o \
 	src/format/codec.o \
 	src/store/store_common.o \
+	src/store/store_error.o \
+	src/store/store_buf.o \
+	src/store/store_headers.o \
+	src/store/store_encode.o \
+	src/store/store_time.o \
+	src/store/xml_util.o \
+	src/store/ranged_reader.o \
+	src/store/store_request.o \
 	src/store/file.o \
 	src/store/http.o \
 	src/store/s3.o \

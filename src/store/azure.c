@@ -16,10 +16,11 @@
  * side.  That reads the older pages once more, but it is exact and needs
  * nothing undocumented.  Pages may then come back empty with a token.
  *
- * A reader streams one blob through a bounded buffer (http.c) and, like
- * the S3 reader, resumes a dropped transfer with "Range: bytes=N-" and
+ * A reader is a resumable ranged GET (ranged_reader.c), shared with the
+ * S3 store: it resumes a dropped transfer with "Range: bytes=N-" and
  * "If-Match" on the listed ETag, so a resumed read never joins two
- * versions of a blob.
+ * versions of a blob.  This file signs its requests (Range and If-Match
+ * included, as Shared Key requires) and reads Azure's error replies.
  *
  * A writer holds one block (opts->block_size, 8 MB by default) at a time,
  * uploads each with Put Block (Content-MD5 checked by the service) and
@@ -38,7 +39,6 @@
  *
  *-------------------------------------------------------------------------
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,21 +52,19 @@
 #include "azure_sign.h"
 #include "azure_token.h"
 #include "http.h"
+#include "ranged_reader.h"
 #include "store.h"
+#include "store_util.h"
 
 #define AZ_VERSION			"2023-11-03"
 #define AZ_LIST_MAX_BODY	(64 * 1024 * 1024)	/* 5000 long names fit */
 #define AZ_SMALL_BODY_MAX	(64 * 1024) /* replies to PUT, HEAD, DELETE */
-#define AZ_ERROR_BODY_MAX	(64 * 1024)
 #define AZ_DEFAULT_BUFFER	(1024 * 1024)
 #define AZ_DEFAULT_BLOCK	((size_t) 8 * 1024 * 1024)
 #define AZ_MAX_BLOCK		((size_t) 4000 * 1024 * 1024)
 #define AZ_MAX_BLOCKS		50000
 #define AZ_MAX_KEY			1024
-#define AZ_BACKOFF_BASE_MS	100
-#define AZ_BACKOFF_MAX_MS	5000
 #define AZ_MAX_RETRIES_CAP	100
-#define AZ_MAX_HEADERS		12
 #define AZ_NONCE_LEN		16	/* hex digits of a block id's nonce */
 #define AZ_META_SOURCE		"x-ms-meta-telem_source"
 
@@ -89,24 +87,8 @@ typedef struct AzureStore
 	size_t		buffer_size;
 	HttpClient *client;			/* for complete requests; keeps its
 								 * connection */
+	RangedSource reader;		/* how readers reach the container */
 } AzureStore;
-
-typedef struct AzureReader
-{
-	TelemReader base;
-	AzureStore *az;
-	char	   *key;			/* as listed, for messages */
-	char	   *path;			/* encoded request path, as sent and signed */
-	char	   *etag;			/* without quotes, or NULL */
-	int64_t		pos;			/* object offset of the next byte expected */
-	int64_t		end;			/* where this response ends, -1 if unknown */
-	int64_t		total;			/* object size from the first response, -1
-								 * if unknown */
-	HttpStream *stream;			/* NULL at EOF or after a failed resume */
-	bool		eof;
-	int			failures;		/* failed attempts since the last progress */
-	TelemReaderStats stats;
-} AzureReader;
 
 typedef struct AzureWriter
 {
@@ -124,15 +106,6 @@ typedef struct AzureWriter
 	TelemWriterStats stats;
 } AzureWriter;
 
-/* The request headers of one attempt; they may hold secrets. */
-typedef struct AzHeaders
-{
-	char	   *name[AZ_MAX_HEADERS];
-	char	   *value[AZ_MAX_HEADERS];
-	char	   *line[AZ_MAX_HEADERS];	/* "Name: value", built last */
-	int			n;
-} AzHeaders;
-
 /* One complete (non-streaming) request. */
 typedef struct AzCall
 {
@@ -148,221 +121,18 @@ typedef struct AzCall
 	bool		ok_404;			/* a 404 is an answer, not an error */
 } AzCall;
 
-typedef enum AzOpenResult
-{
-	AZ_OPEN_OK,
-	AZ_OPEN_RETRY,				/* transient failure, err set */
-	AZ_OPEN_FATAL				/* err set */
-} AzOpenResult;
-
 static const TelemStoreOps azure_ops;
 
 
 /*
- * If s was cut short by a truncating snprintf, drop a trailing incomplete
- * UTF-8 sequence so the message stays valid UTF-8.
- */
-static void
-trim_partial_utf8(char *s)
-{
-	size_t		n = strlen(s);
-	size_t		i = n;
-	size_t		need;
-	unsigned char c;
-
-	while (i > 0 && ((unsigned char) s[i - 1] & 0xC0) == 0x80)
-		i--;
-	if (i == 0)
-		return;
-	c = (unsigned char) s[i - 1];
-	if (c < 0x80)
-		return;
-	need = (c >= 0xF0) ? 4 : (c >= 0xE0) ? 3 : (c >= 0xC0) ? 2 : 1;
-	if (n - (i - 1) < need)
-		s[i - 1] = '\0';
-}
-
-/* Set every field of err; the message is printf-formatted. */
-static bool __attribute__((format(printf, 5, 6)))
-az_error(TelemError *err, TelemErrorKind kind, long http_status,
-		 const char *code, const char *fmt,...)
-{
-	va_list		ap;
-
-	if (err == NULL)
-		return false;
-	err->kind = kind;
-	err->http_status = http_status;
-	snprintf(err->code, sizeof(err->code), "%s", code != NULL ? code : "");
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
-	va_end(ap);
-	trim_partial_utf8(err->message);
-	return false;
-}
-
-static bool
-az_oom(TelemError *err)
-{
-	return az_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
-}
-
-/* Prefix err->message with context ("could not list az://c/p: ..."). */
-static void
-az_error_context(TelemError *err, const char *context)
-{
-	char		old[sizeof(err->message)];
-	size_t		cap = sizeof(err->message) - 1;
-	size_t		clen = strlen(context);
-	size_t		olen;
-
-	/* memcpy, not snprintf: truncation is intended here */
-	memcpy(old, err->message, sizeof(old));
-	old[sizeof(old) - 1] = '\0';
-	olen = strlen(old);
-	if (clen > cap)
-		clen = cap;
-	memcpy(err->message, context, clen);
-	if (clen + 2 <= cap)
-	{
-		memcpy(err->message + clen, ": ", 2);
-		clen += 2;
-		if (olen > cap - clen)
-			olen = cap - clen;
-		memcpy(err->message + clen, old, olen);
-		clen += olen;
-	}
-	err->message[clen] = '\0';
-	trim_partial_utf8(err->message);
-}
-
-/* Append " (after N retries)" to err->message. */
-static void
-az_error_retries(TelemError *err, int retries)
-{
-	size_t		n = strlen(err->message);
-
-	if (retries <= 0)
-		return;
-	snprintf(err->message + n, sizeof(err->message) - n, " (after %d %s)",
-			 retries, retries == 1 ? "retry" : "retries");
-	trim_partial_utf8(err->message);
-}
-
-#define AZ_CONTEXT_LEN		640
-#define AZ_CONTEXT_KEY_MAX	300
-
-/*
- * Describe an object for error messages: "VERB az://CONTAINER/KEY", the
- * key shortened to AZ_CONTEXT_KEY_MAX bytes on a character boundary.
- */
-static void
-az_context(char buf[AZ_CONTEXT_LEN], const char *verb, const char *container,
-		   const char *key)
-{
-	size_t		full = strlen(key);
-	size_t		klen = full;
-
-	if (klen > AZ_CONTEXT_KEY_MAX)
-	{
-		klen = AZ_CONTEXT_KEY_MAX;
-		while (klen > 0 && ((unsigned char) key[klen] & 0xC0) == 0x80)
-			klen--;
-	}
-	snprintf(buf, AZ_CONTEXT_LEN, "%s az://%.255s/%.*s%s", verb, container,
-			 (int) klen, key, klen < full ? "..." : "");
-}
-
-/* malloc'd printf; NULL when out of memory. */
-static char *__attribute__((format(printf, 1, 2)))
-az_printf(const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-	char	   *out;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return NULL;
-	out = malloc((size_t) n + 1);
-	if (out == NULL)
-		return NULL;
-	va_start(ap, fmt);
-	vsnprintf(out, (size_t) n + 1, fmt, ap);
-	va_end(ap);
-	return out;
-}
-
-/* Wipe and free a string that may hold a secret. */
-static void
-free_secret(char *s)
-{
-	if (s == NULL)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
-
-/* Backoff before retry number 'attempt' (1-based): 100 ms, 200 ms, ... */
-static long
-az_backoff_ms(int attempt)
-{
-	long		ms = AZ_BACKOFF_BASE_MS;
-
-	while (--attempt > 0 && ms < AZ_BACKOFF_MAX_MS)
-		ms *= 2;
-	return ms < AZ_BACKOFF_MAX_MS ? ms : AZ_BACKOFF_MAX_MS;
-}
-
-static bool __attribute__((format(printf, 3, 4)))
-headers_add(AzHeaders *h, const char *name, const char *fmt,...)
-{
-	va_list		ap;
-	int			n;
-	char	   *value;
-
-	if (h->n >= AZ_MAX_HEADERS)
-		return false;
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (value = malloc((size_t) n + 1)) == NULL)
-		return false;
-	va_start(ap, fmt);
-	vsnprintf(value, (size_t) n + 1, fmt, ap);
-	va_end(ap);
-	h->name[h->n] = strdup(name);
-	h->value[h->n] = value;
-	h->line[h->n] = NULL;
-	h->n++;
-	return h->name[h->n - 1] != NULL;
-}
-
-static void
-headers_free(AzHeaders *h)
-{
-	int			i;
-
-	for (i = 0; i < h->n; i++)
-	{
-		free(h->name[i]);
-		free_secret(h->value[i]);
-		free_secret(h->line[i]);
-	}
-	h->n = 0;
-}
-
-/*
  * Complete h for a request: add x-ms-date, x-ms-version and the
  * Authorization the store's auth kind calls for (signed over every header
- * in h, so add Range, If-Match, Content-MD5 and metadata first), then
- * build the header lines.  path and query are as sent, query without SAS.
+ * in h, so add Range, If-Match, Content-MD5 and metadata first).  path
+ * and query are as sent, query without SAS.
  */
 static bool
 az_authorize(AzureStore *s, const char *method, const char *path,
-			 const char *query, uint64_t content_length, AzHeaders *h,
+			 const char *query, uint64_t content_length, StoreHeaders *h,
 			 TelemError *err)
 {
 	char		date[30];
@@ -370,15 +140,15 @@ az_authorize(AzureStore *s, const char *method, const char *path,
 
 	AzureFormatDate((int64_t) time(NULL), date);
 	if (date[0] == '\0')
-		return az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						"could not format the current time for Azure");
-	if (!headers_add(h, "x-ms-date", "%s", date) ||
-		!headers_add(h, "x-ms-version", "%s", AZ_VERSION))
-		return az_oom(err);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "could not format the current time for Azure");
+	if (!StoreHeadersAdd(h, "x-ms-date", "%s", date) ||
+		!StoreHeadersAdd(h, "x-ms-version", "%s", AZ_VERSION))
+		return StoreOutOfMemory(err);
 
 	if (s->auth == AZURE_AUTH_SHARED_KEY)
 	{
-		AzureHeader sh[AZ_MAX_HEADERS];
+		AzureHeader sh[STORE_MAX_HEADERS];
 		AzureSignRequest req;
 		char	   *auth;
 		bool		ok;
@@ -397,12 +167,12 @@ az_authorize(AzureStore *s, const char *method, const char *path,
 		auth = AzureSharedKeyAuthorization(s->account, s->key, s->keylen,
 										   &req);
 		if (auth == NULL)
-			return az_error(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
-							"could not compute the Azure request signature");
-		ok = headers_add(h, "Authorization", "%s", auth);
-		free_secret(auth);
+			return StoreSetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
+								 "could not compute the Azure request signature");
+		ok = StoreHeadersAdd(h, "Authorization", "%s", auth);
+		StoreFreeSecret(auth);
 		if (!ok)
-			return az_oom(err);
+			return StoreOutOfMemory(err);
 	}
 	else if (s->auth == AZURE_AUTH_BEARER)
 	{
@@ -411,17 +181,10 @@ az_authorize(AzureStore *s, const char *method, const char *path,
 
 		if (!AzureTokenGet(s->token, &token, err))
 			return false;
-		ok = headers_add(h, "Authorization", "Bearer %s", token);
+		ok = StoreHeadersAdd(h, "Authorization", "Bearer %s", token);
 		AzureTokenFree(token);
 		if (!ok)
-			return az_oom(err);
-	}
-
-	for (i = 0; i < h->n; i++)
-	{
-		h->line[i] = az_printf("%s: %s", h->name[i], h->value[i]);
-		if (h->line[i] == NULL)
-			return az_oom(err);
+			return StoreOutOfMemory(err);
 	}
 	return true;
 }
@@ -436,8 +199,8 @@ az_url(AzureStore *s, const char *path, const char *query)
 
 	if (q == NULL)
 		return NULL;
-	url = az_printf("%s%s%s%s", s->origin, path, q[0] != '\0' ? "?" : "", q);
-	free_secret(q);
+	url = StorePrintf("%s%s%s%s", s->origin, path, q[0] != '\0' ? "?" : "", q);
+	StoreFreeSecret(q);
 	return url;
 }
 
@@ -469,19 +232,40 @@ az_http_error(TelemError *err, long status, const char *headers,
 	if (strcmp(code, "InvalidAuthenticationInfo") == 0 ||
 		strcmp(code, "NoAuthenticationInformation") == 0)
 		kind = TELEM_ERR_AUTH;
-	return az_error(err, kind, status, code,
-					"%s: HTTP %ld%s%s%s%s", context, status,
-					code[0] != '\0' ? " " : "", code,
-					message[0] != '\0' ? ": " : "", message);
+	return StoreSetError(err, kind, status, code,
+						 "%s: HTTP %ld%s%s%s%s", context, status,
+						 code[0] != '\0' ? " " : "", code,
+						 message[0] != '\0' ? ": " : "", message);
 }
 
-/* Should this failure be retried? Never a cancel or an out-of-memory. */
-static bool
-az_retryable(const TelemError *err, int curl_code, long status)
+/* An AzCall on its way through StorePerform. */
+typedef struct AzAttempt
 {
-	if (err->kind == TELEM_ERR_CANCELED || err->kind == TELEM_ERR_OUT_OF_MEMORY)
-		return false;
-	return HttpIsTransient(curl_code, status);
+	AzureStore *s;
+	const AzCall *call;
+} AzAttempt;
+
+/* StoreRequester.authorize: the call's headers, then x-ms-*, signed. */
+static bool
+az_authorize_call(void *arg, StoreHeaders *h, TelemError *err)
+{
+	AzAttempt  *at = (AzAttempt *) arg;
+	const AzCall *call = at->call;
+	int			i;
+
+	for (i = 0; i < call->nh; i++)
+		if (!StoreHeadersAdd(h, call->hname[i], "%s", call->hvalue[i]))
+			return StoreOutOfMemory(err);
+	return az_authorize(at->s, call->method, call->path, call->query,
+						call->body_len, h, err);
+}
+
+/* StoreRequester.reply_error: Azure's code may be in a header. */
+static bool
+az_reply_error(TelemError *err, const HttpResponse *resp, const char *context)
+{
+	return az_http_error(err, resp->status, resp->headers, resp->body,
+						 resp->body_len, context);
 }
 
 /*
@@ -495,83 +279,27 @@ static bool
 az_perform(AzureStore *s, const AzCall *call, const char *context,
 		   HttpResponse *resp, int *retries, TelemError *err)
 {
+	AzAttempt	at = {s, call};
+	StoreRequester rq = {az_authorize_call, az_reply_error, &at};
+	HttpRequest req;
 	char	   *url = az_url(s, call->path, call->query);
-	int			attempt = 0;
-	bool		ok = false;
+	bool		ok;
 
 	memset(resp, 0, sizeof(*resp));
 	memset(err, 0, sizeof(*err));
 	if (retries != NULL)
 		*retries = 0;
 	if (url == NULL)
-		return az_oom(err);
-
-	for (;;)
-	{
-		AzHeaders	h;
-		HttpRequest req;
-		bool		complete;
-		bool		retry = false;
-		int			i;
-
-		memset(&h, 0, sizeof(h));
-		ok = true;
-		for (i = 0; ok && i < call->nh; i++)
-			ok = headers_add(&h, call->hname[i], "%s", call->hvalue[i]);
-		if (!ok)
-			az_oom(err);
-		else
-			ok = az_authorize(s, call->method, call->path, call->query,
-							  call->body_len, &h, err);
-		if (!ok)
-		{
-			headers_free(&h);
-			if (err->kind != TELEM_ERR_CANCELED)
-				az_error_context(err, context);
-			break;
-		}
-		ok = false;
-
-		memset(&req, 0, sizeof(req));
-		req.url = url;
-		req.headers = (const char *const *) h.line;
-		req.nheaders = h.n;
-		req.method = call->method;
-		req.body = call->body;
-		req.body_len = call->body_len;
-		complete = HttpPerform(s->client, &req, call->max_body, resp, err);
-		headers_free(&h);
-
-		if (!complete)
-		{
-			retry = az_retryable(err, resp->curl_code, 0);
-			if (err->kind != TELEM_ERR_CANCELED)
-				az_error_context(err, context);
-		}
-		else if ((resp->status >= 200 && resp->status <= 299) ||
-				 (resp->status == 404 && call->ok_404))
-			ok = true;
-		else
-		{
-			az_http_error(err, resp->status, resp->headers, resp->body,
-						  resp->body_len, context);
-			retry = HttpIsTransient(0, resp->status);
-		}
-
-		if (ok)
-			break;
-		HttpResponseFree(resp);
-		if (!retry || attempt >= s->max_retries)
-			break;
-		attempt++;
-		if (!HttpSleep(az_backoff_ms(attempt), err))
-			break;
-	}
-	if (!ok && err->kind != TELEM_ERR_CANCELED)
-		az_error_retries(err, attempt);
-	if (retries != NULL)
-		*retries = attempt;
-	free_secret(url);
+		return StoreOutOfMemory(err);
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	req.method = call->method;
+	req.body = call->body;
+	req.body_len = call->body_len;
+	ok = StorePerform(s->client, &req, call->max_body,
+					  call->ok_404 ? 404 : 0, s->max_retries, &rq, context,
+					  resp, retries, err);
+	StoreFreeSecret(url);
 	return ok;
 }
 
@@ -584,7 +312,7 @@ az_blob_path(AzureStore *s, const char *key)
 
 	if (enc == NULL)
 		return NULL;
-	path = az_printf("%s/%s/%s", s->base_path, s->container, enc);
+	path = StorePrintf("%s/%s/%s", s->base_path, s->container, enc);
 	free(enc);
 	return path;
 }
@@ -594,17 +322,17 @@ static bool
 az_check_key(AzureStore *s, const char *key, const char *verb,
 			 TelemError *err)
 {
-	char		context[AZ_CONTEXT_LEN];
+	char		context[STORE_CONTEXT_LEN];
 
 	if (key == NULL || key[0] == '\0')
-		return az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						"Azure blob name is empty");
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "Azure blob name is empty");
 	if (strlen(key) > AZ_MAX_KEY)
 	{
-		az_context(context, verb, s->container, key);
-		return az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						"%s: blob name is longer than %d bytes", context,
-						AZ_MAX_KEY);
+		StoreObjectContext(context, verb, "az", s->container, key);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "%s: blob name is longer than %d bytes", context,
+							 AZ_MAX_KEY);
 	}
 	return true;
 }
@@ -623,7 +351,7 @@ az_list_page(TelemStore *store, const char *prefix, const char *start_after,
 	char	   *enc_token = NULL;
 	char	   *query = NULL;
 	char	   *path = NULL;
-	char		context[AZ_CONTEXT_LEN];
+	char		context[STORE_CONTEXT_LEN];
 	AzCall		call;
 	HttpResponse resp;
 	bool		ok = false;
@@ -632,21 +360,21 @@ az_list_page(TelemStore *store, const char *prefix, const char *start_after,
 	memset(err, 0, sizeof(*err));
 	if (prefix == NULL)
 		prefix = "";
-	az_context(context, "could not list", s->container, prefix);
+	StoreObjectContext(context, "could not list", "az", s->container, prefix);
 
 	enc_prefix = AzureUrlEncode(prefix, false);
 	enc_token = token != NULL ? AzureUrlEncode(token, false) : NULL;
 	if (enc_prefix != NULL && (token == NULL || enc_token != NULL))
-		query = az_printf("restype=container&comp=list&maxresults=%d%s%s%s%s",
-						  s->page_size,
-						  prefix[0] != '\0' ? "&prefix=" : "",
-						  prefix[0] != '\0' ? enc_prefix : "",
-						  token != NULL ? "&marker=" : "",
-						  token != NULL ? enc_token : "");
-	path = az_printf("%s/%s", s->base_path, s->container);
+		query = StorePrintf("restype=container&comp=list&maxresults=%d%s%s%s%s",
+							s->page_size,
+							prefix[0] != '\0' ? "&prefix=" : "",
+							prefix[0] != '\0' ? enc_prefix : "",
+							token != NULL ? "&marker=" : "",
+							token != NULL ? enc_token : "");
+	path = StorePrintf("%s/%s", s->base_path, s->container);
 	if (query == NULL || path == NULL)
 	{
-		az_oom(err);
+		StoreOutOfMemory(err);
 		goto done;
 	}
 
@@ -661,7 +389,7 @@ az_list_page(TelemStore *store, const char *prefix, const char *start_after,
 	HttpResponseFree(&resp);
 	if (!ok)
 	{
-		az_error_context(err, context);
+		StoreErrorContext(err, context);
 		goto done;
 	}
 
@@ -694,392 +422,50 @@ done:
 }
 
 /*
- * Parse "bytes FIRST-LAST/TOTAL" (TOTAL may be "*", giving -1).  Returns
- * false if v is not of that form.
+ * RangedSource.authorize for a Get Blob of path: dates, version and the
+ * authorization, signed over Range and If-Match (already in h).
  */
 static bool
-parse_content_range(const char *v, int64_t *first, int64_t *last,
-					int64_t *total)
+az_authorize_get(void *arg, const char *path, StoreHeaders *h, char **url,
+				 TelemError *err)
 {
-	char	   *end;
-	long long	a,
-				b,
-				t = -1;
+	AzureStore *s = (AzureStore *) arg;
 
-	if (v == NULL || strncasecmp(v, "bytes ", 6) != 0)
+	if (!az_authorize(s, "GET", path, NULL, 0, h, err))
 		return false;
-	v += 6;
-	if (*v < '0' || *v > '9')
-		return false;
-	a = strtoll(v, &end, 10);
-	if (*end != '-' || end[1] < '0' || end[1] > '9')
-		return false;
-	b = strtoll(end + 1, &end, 10);
-	if (*end != '/')
-		return false;
-	if (end[1] == '*' && end[2] == '\0')
-		t = -1;
-	else
-	{
-		if (end[1] < '0' || end[1] > '9')
-			return false;
-		t = strtoll(end + 1, &end, 10);
-		if (*end != '\0' || t <= b)
-			return false;
-	}
-	if (a < 0 || b < a)
-		return false;
-	*first = a;
-	*last = b;
-	*total = t;
-	return true;
+	*url = az_url(s, path, NULL);
+	return *url != NULL || StoreOutOfMemory(err);
 }
 
-/*
- * One attempt at a Get Blob of r's blob from r->pos.  On AZ_OPEN_OK
- * either r->stream is open at r->pos or r->eof is set.
- */
-static AzOpenResult
-az_try_open(AzureReader *r, bool resuming, TelemError *err)
-{
-	AzureStore *s = r->az;
-	AzHeaders	h;
-	HttpRequest req;
-	HttpStream *stream;
-	int			curl_code = 0;
-	long		status;
-	bool		ok;
-	char	   *url;
-	char		context[AZ_CONTEXT_LEN];
-
-	az_context(context, "could not read", s->container, r->key);
-	memset(err, 0, sizeof(*err));
-	memset(&h, 0, sizeof(h));
-
-	ok = (r->pos == 0 ||
-		  headers_add(&h, "Range", "bytes=%lld-", (long long) r->pos)) &&
-		(r->etag == NULL || headers_add(&h, "If-Match", "\"%s\"", r->etag));
-	if (!ok)
-	{
-		headers_free(&h);
-		az_oom(err);
-		return AZ_OPEN_FATAL;
-	}
-	if (!az_authorize(s, "GET", r->path, NULL, 0, &h, err))
-	{
-		headers_free(&h);
-		if (err->kind != TELEM_ERR_CANCELED)
-			az_error_context(err, context);
-		return err->kind == TELEM_ERR_NETWORK ? AZ_OPEN_RETRY : AZ_OPEN_FATAL;
-	}
-	url = az_url(s, r->path, NULL);
-	if (url == NULL)
-	{
-		headers_free(&h);
-		az_oom(err);
-		return AZ_OPEN_FATAL;
-	}
-
-	memset(&req, 0, sizeof(req));
-	req.url = url;
-	req.headers = (const char *const *) h.line;
-	req.nheaders = h.n;
-	stream = HttpStreamOpen(&s->http, &req, s->buffer_size, err, &curl_code);
-	headers_free(&h);
-	free_secret(url);
-	if (stream == NULL)
-	{
-		if (err->kind == TELEM_ERR_CANCELED)
-			return AZ_OPEN_FATAL;
-		az_error_context(err, context);
-		return az_retryable(err, curl_code, 0) ? AZ_OPEN_RETRY : AZ_OPEN_FATAL;
-	}
-
-	status = HttpStreamStatus(stream);
-	if (status == 200 || status == 206)
-	{
-		int64_t		first = 0;
-		int64_t		last = -1;
-		int64_t		total = -1;
-
-		if (status == 206)
-		{
-			if (!parse_content_range(HttpStreamContentRange(stream),
-									 &first, &last, &total))
-			{
-				HttpStreamClose(stream);
-				az_error(err, TELEM_ERR_PROTOCOL, status, NULL,
-						 "%s: bad Content-Range in a 206 reply", context);
-				return AZ_OPEN_FATAL;
-			}
-			r->end = last + 1;
-		}
-		else
-		{
-			total = HttpStreamContentLength(stream);
-			r->end = total;
-		}
-
-		/* the reply must start exactly where we asked */
-		if (first != r->pos)
-		{
-			HttpStreamClose(stream);
-			az_error(err, TELEM_ERR_PROTOCOL, status, NULL,
-					 "%s: asked for bytes from %lld, server sent bytes from %lld",
-					 context, (long long) r->pos, (long long) first);
-			return AZ_OPEN_FATAL;
-		}
-		/* without an ETag, a size change is how we notice a new version */
-		if (total >= 0 && r->total >= 0 && total != r->total)
-		{
-			HttpStreamClose(stream);
-			az_error(err, TELEM_ERR_PROTOCOL, status, NULL,
-					 "%s: object changed while it was being read "
-					 "(size %lld, now %lld)",
-					 context, (long long) r->total, (long long) total);
-			return AZ_OPEN_FATAL;
-		}
-		if (total >= 0)
-			r->total = total;
-		r->stream = stream;
-		return AZ_OPEN_OK;
-	}
-
-	if (status == 416 && r->pos > 0 && !resuming)
-	{
-		/* opened at or past the end: nothing to read */
-		HttpStreamClose(stream);
-		r->eof = true;
-		return AZ_OPEN_OK;
-	}
-
-	if (status == 412)
-	{
-		HttpStreamClose(stream);
-		az_error(err, TELEM_ERR_PROTOCOL, status, "ConditionNotMet",
-				 resuming ?
-				 "%s: object changed while it was being read (ETag is no longer \"%s\")" :
-				 "%s: object changed since it was listed (ETag is no longer \"%s\")",
-				 context, r->etag != NULL ? r->etag : "");
-		return AZ_OPEN_FATAL;
-	}
-
-	/* any other status: report Azure's own error code and message */
-	{
-		size_t		len = 0;
-		char	   *body = HttpStreamReadBody(stream, AZ_ERROR_BODY_MAX, &len);
-
-		HttpStreamClose(stream);
-		az_http_error(err, status, NULL, body, len, context);
-		free(body);
-		if (!HttpCheckInterrupt(err))
-			return AZ_OPEN_FATAL;
-	}
-	return HttpIsTransient(0, status) ? AZ_OPEN_RETRY : AZ_OPEN_FATAL;
-}
-
-/*
- * (Re)open r's stream at r->pos, retrying transient failures while the
- * budget r->failures < max_retries lasts.  resuming means a transfer was
- * cut short, which counts in the reader's stats.
- */
+/* RangedSource.http_error: a reader's reply carries no headers for us. */
 static bool
-az_connect(AzureReader *r, bool resuming, TelemError *err)
+az_reader_error(TelemError *err, long status, const char *body, size_t len,
+				const char *context)
 {
-	for (;;)
-	{
-		AzOpenResult res = az_try_open(r, resuming, err);
-
-		if (res == AZ_OPEN_OK)
-		{
-			if (resuming)
-				r->stats.resumes++;
-			return true;
-		}
-		if (res == AZ_OPEN_FATAL)
-			return false;
-		if (r->failures >= r->az->max_retries)
-		{
-			az_error_retries(err, r->failures);
-			return false;
-		}
-		r->failures++;
-		if (!HttpSleep(az_backoff_ms(r->failures), err))
-			return false;
-	}
+	return az_http_error(err, status, NULL, body, len, context);
 }
 
-static void az_close(TelemReader *reader);
-
-/* open: start streaming obj from offset. */
+/* open: start streaming obj from offset (ranged_reader.c). */
 static TelemReader *
 az_open(TelemStore *store, const TelemObject *obj, int64_t offset,
 		TelemError *err)
 {
 	AzureStore *s = (AzureStore *) store;
-	AzureReader *r;
+	TelemReader *r;
+	char	   *path;
 
 	memset(err, 0, sizeof(*err));
 	if (!az_check_key(s, obj != NULL ? obj->key : NULL, "cannot read", err))
 		return NULL;
-	if (offset < 0)
+	path = az_blob_path(s, obj->key);
+	if (path == NULL)
 	{
-		char		context[AZ_CONTEXT_LEN];
-
-		az_context(context, "cannot read", s->container, obj->key);
-		az_error(err, TELEM_ERR_CONFIG, 0, NULL, "%s: negative offset %lld",
-				 context, (long long) offset);
+		StoreOutOfMemory(err);
 		return NULL;
 	}
-
-	r = calloc(1, sizeof(AzureReader));
-	if (r == NULL)
-	{
-		az_oom(err);
-		return NULL;
-	}
-	r->base.store = store;
-	r->az = s;
-	r->pos = offset;
-	r->end = -1;
-	r->total = -1;
-	r->key = strdup(obj->key);
-	r->etag = obj->etag != NULL && obj->etag[0] != '\0' ?
-		strdup(obj->etag) : NULL;
-	r->path = az_blob_path(s, obj->key);
-	if (r->key == NULL || r->path == NULL ||
-		(obj->etag != NULL && obj->etag[0] != '\0' && r->etag == NULL))
-	{
-		az_close(&r->base);
-		az_oom(err);
-		return NULL;
-	}
-
-	/* resuming at the very end of a listed object: nothing to fetch */
-	if (obj->size > 0 && offset >= obj->size)
-	{
-		r->eof = true;
-		return &r->base;
-	}
-
-	if (!az_connect(r, false, err))
-	{
-		az_close(&r->base);
-		return NULL;
-	}
-	return &r->base;
-}
-
-/*
- * read: the next bytes of the blob.  A dropped transfer is resumed here,
- * invisibly to the caller.
- */
-static ssize_t
-az_read(TelemReader *reader, void *buf, size_t len, TelemError *err)
-{
-	AzureReader *r = (AzureReader *) reader;
-	char		context[AZ_CONTEXT_LEN];
-
-	if (len == 0)
-		return 0;
-	for (;;)
-	{
-		ssize_t		n;
-		int			curl_code;
-
-		if (r->eof)
-			return 0;
-		if (r->stream == NULL)
-		{
-			/* an earlier resume failed and the caller tries again */
-			if (!az_connect(r, true, err))
-				return -1;
-			continue;
-		}
-
-		memset(err, 0, sizeof(*err));
-		n = HttpStreamRead(r->stream, buf, len, err);
-		if (n > 0)
-		{
-			r->pos += n;
-			r->stats.bytes_read += n;
-			r->failures = 0;
-			return n;
-		}
-
-		az_context(context, "could not read", r->az->container, r->key);
-		if (n == 0)
-		{
-			int64_t		expect = r->end >= 0 ? r->end : r->total;
-
-			if (expect < 0 || r->pos >= expect)
-			{
-				HttpStreamClose(r->stream);
-				r->stream = NULL;
-				r->eof = true;
-				return 0;
-			}
-			/* a clean end before the announced length is a dropped body */
-			az_error(err, TELEM_ERR_NETWORK, 0, NULL,
-					 "%s: body ended after byte %lld of %lld", context,
-					 (long long) r->pos, (long long) expect);
-		}
-		else
-		{
-			curl_code = HttpStreamResult(r->stream);
-			if (err->kind == TELEM_ERR_CANCELED ||
-				err->kind == TELEM_ERR_OUT_OF_MEMORY ||
-				!HttpIsResumable(curl_code))
-			{
-				if (err->kind != TELEM_ERR_CANCELED)
-					az_error_context(err, context);
-				return -1;
-			}
-			az_error_context(err, context);
-		}
-
-		/* resume from the first byte we have not received */
-		HttpStreamClose(r->stream);
-		r->stream = NULL;
-		if (r->failures >= r->az->max_retries)
-		{
-			az_error_retries(err, r->failures);
-			return -1;
-		}
-		r->failures++;
-		if (!HttpSleep(az_backoff_ms(r->failures), err))
-			return -1;
-		if (!az_connect(r, true, err))
-			return -1;
-	}
-}
-
-/* close: abort any transfer and free the reader. */
-static void
-az_close(TelemReader *reader)
-{
-	AzureReader *r = (AzureReader *) reader;
-
-	if (r == NULL)
-		return;
-	HttpStreamClose(r->stream);
-	free(r->key);
-	free(r->path);
-	free(r->etag);
-	free(r);
-}
-
-/* Strip one pair of surrounding double quotes from s in place. */
-static void
-unquote(char *s)
-{
-	size_t		n = strlen(s);
-
-	if (n >= 2 && s[0] == '"' && s[n - 1] == '"')
-	{
-		memmove(s, s + 1, n - 2);
-		s[n - 2] = '\0';
-	}
+	r = RangedReaderOpen(store, &s->reader, obj, offset, path, err);
+	free(path);
+	return r;
 }
 
 /*
@@ -1091,7 +477,7 @@ az_head(TelemStore *store, const char *key, TelemObjectInfo *info,
 		bool *found, TelemError *err)
 {
 	AzureStore *s = (AzureStore *) store;
-	char		context[AZ_CONTEXT_LEN];
+	char		context[STORE_CONTEXT_LEN];
 	char		value[64];
 	char	   *path;
 	char	   *end;
@@ -1104,10 +490,10 @@ az_head(TelemStore *store, const char *key, TelemObjectInfo *info,
 	*found = false;
 	if (!az_check_key(s, key, "could not look up", err))
 		return false;
-	az_context(context, "could not look up", s->container, key);
+	StoreObjectContext(context, "could not look up", "az", s->container, key);
 	path = az_blob_path(s, key);
 	if (path == NULL)
-		return az_oom(err);
+		return StoreOutOfMemory(err);
 
 	memset(&call, 0, sizeof(call));
 	call.method = "HEAD";
@@ -1129,17 +515,17 @@ az_head(TelemStore *store, const char *key, TelemObjectInfo *info,
 		(info->size = strtoll(value, &end, 10)) < 0 || *end != '\0')
 	{
 		HttpResponseFree(&resp);
-		return az_error(err, TELEM_ERR_PROTOCOL, 200, NULL,
-						"%s: reply has no valid Content-Length", context);
+		return StoreSetError(err, TELEM_ERR_PROTOCOL, 200, NULL,
+							 "%s: reply has no valid Content-Length", context);
 	}
 	HttpHeaderValue(resp.headers, "ETag", info->etag, sizeof(info->etag));
-	unquote(info->etag);
+	StoreUnquote(info->etag);
 	if (HttpHeaderValue(resp.headers, "Last-Modified", value, sizeof(value)) &&
 		!AzureParseHttpDate(value, &info->last_modified))
 	{
 		HttpResponseFree(&resp);
-		return az_error(err, TELEM_ERR_PROTOCOL, 200, NULL,
-						"%s: reply has a malformed Last-Modified", context);
+		return StoreSetError(err, TELEM_ERR_PROTOCOL, 200, NULL,
+							 "%s: reply has a malformed Last-Modified", context);
 	}
 	HttpHeaderValue(resp.headers, AZ_META_SOURCE, info->source_tag,
 					sizeof(info->source_tag));
@@ -1153,7 +539,7 @@ static bool
 az_remove(TelemStore *store, const char *key, TelemError *err)
 {
 	AzureStore *s = (AzureStore *) store;
-	char		context[AZ_CONTEXT_LEN];
+	char		context[STORE_CONTEXT_LEN];
 	char	   *path;
 	AzCall		call;
 	HttpResponse resp;
@@ -1162,10 +548,10 @@ az_remove(TelemStore *store, const char *key, TelemError *err)
 	memset(err, 0, sizeof(*err));
 	if (!az_check_key(s, key, "could not delete", err))
 		return false;
-	az_context(context, "could not delete", s->container, key);
+	StoreObjectContext(context, "could not delete", "az", s->container, key);
 	path = az_blob_path(s, key);
 	if (path == NULL)
-		return az_oom(err);
+		return StoreOutOfMemory(err);
 
 	memset(&call, 0, sizeof(call));
 	call.method = "DELETE";
@@ -1204,7 +590,7 @@ az_create(TelemStore *store, const char *key, const TelemWriteOptions *opts,
 	AzureStore *s = (AzureStore *) store;
 	AzureWriter *w;
 	unsigned char rnd[AZ_NONCE_LEN / 2];
-	char		context[AZ_CONTEXT_LEN];
+	char		context[STORE_CONTEXT_LEN];
 	size_t		block_size = opts != NULL ? opts->block_size : 0;
 	const char *tag = opts != NULL ? opts->source_tag : NULL;
 	int			i;
@@ -1212,14 +598,14 @@ az_create(TelemStore *store, const char *key, const TelemWriteOptions *opts,
 	memset(err, 0, sizeof(*err));
 	if (!az_check_key(s, key, "cannot write", err))
 		return NULL;
-	az_context(context, "cannot write", s->container, key);
+	StoreObjectContext(context, "cannot write", "az", s->container, key);
 	if (block_size == 0)
 		block_size = AZ_DEFAULT_BLOCK;
 	if (block_size > AZ_MAX_BLOCK)
 	{
-		az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-				 "%s: block size %zu is larger than Azure's limit of %zu bytes",
-				 context, block_size, AZ_MAX_BLOCK);
+		StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+					  "%s: block size %zu is larger than Azure's limit of %zu bytes",
+					  context, block_size, AZ_MAX_BLOCK);
 		return NULL;
 	}
 	if (tag != NULL)
@@ -1234,23 +620,23 @@ az_create(TelemStore *store, const char *key, const TelemWriteOptions *opts,
 			valid = false;
 		if (!valid)
 		{
-			az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-					 "%s: source tag must be at most 255 printable ASCII "
-					 "characters without '\"' or edge spaces", context);
+			StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+						  "%s: source tag must be at most 255 printable ASCII "
+						  "characters without '\"' or edge spaces", context);
 			return NULL;
 		}
 	}
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 	{
-		az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-				 "%s: could not generate a random block id", context);
+		StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+					  "%s: could not generate a random block id", context);
 		return NULL;
 	}
 
 	w = calloc(1, sizeof(AzureWriter));
 	if (w == NULL)
 	{
-		az_oom(err);
+		StoreOutOfMemory(err);
 		return NULL;
 	}
 	w->base.store = store;
@@ -1265,7 +651,7 @@ az_create(TelemStore *store, const char *key, const TelemWriteOptions *opts,
 		(tag != NULL && tag[0] != '\0' && w->source_tag == NULL))
 	{
 		az_discard(&w->base);
-		az_oom(err);
+		StoreOutOfMemory(err);
 		return NULL;
 	}
 	return &w->base;
@@ -1276,7 +662,7 @@ static bool
 az_put_block(AzureWriter *w, TelemError *err)
 {
 	AzureStore *s = w->az;
-	char		context[AZ_CONTEXT_LEN];
+	char		context[STORE_CONTEXT_LEN];
 	char		md5[25];
 	char	   *id;
 	char	   *enc_id;
@@ -1288,24 +674,24 @@ az_put_block(AzureWriter *w, TelemError *err)
 	int			retries = 0;
 	bool		ok;
 
-	az_context(context, "could not write", s->container, w->key);
+	StoreObjectContext(context, "could not write", "az", s->container, w->key);
 	if (w->stats.blocks >= AZ_MAX_BLOCKS)
-		return az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						"%s: more than %d blocks of %zu bytes; use a larger block size",
-						context, AZ_MAX_BLOCKS, w->block_size);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "%s: more than %d blocks of %zu bytes; use a larger block size",
+							 context, AZ_MAX_BLOCKS, w->block_size);
 	AzureContentMd5(w->block, w->used, md5);
 	if (md5[0] == '\0')
-		return az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						"%s: MD5 is not available", context);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "%s: MD5 is not available", context);
 
 	id = block_id(w, w->stats.blocks);
 	enc_id = id != NULL ? AzureUrlEncode(id, false) : NULL;
 	if (enc_id != NULL)
-		query = az_printf("comp=block&blockid=%s", enc_id);
+		query = StorePrintf("comp=block&blockid=%s", enc_id);
 	free(id);
 	free(enc_id);
 	if (query == NULL)
-		return az_oom(err);
+		return StoreOutOfMemory(err);
 
 	memset(&call, 0, sizeof(call));
 	call.method = "PUT";
@@ -1338,18 +724,18 @@ az_write(TelemWriter *writer, const void *buf, size_t len, TelemError *err)
 	memset(err, 0, sizeof(*err));
 	if (w->committed || w->broken)
 	{
-		char		context[AZ_CONTEXT_LEN];
+		char		context[STORE_CONTEXT_LEN];
 
-		az_context(context, "cannot write", w->az->container, w->key);
-		return az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						w->committed ? "%s: the object was already committed" :
-						"%s: an earlier block upload failed", context);
+		StoreObjectContext(context, "cannot write", "az", w->az->container, w->key);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 w->committed ? "%s: the object was already committed" :
+							 "%s: an earlier block upload failed", context);
 	}
 	if (len > 0 && w->block == NULL)
 	{
 		w->block = malloc(w->block_size);
 		if (w->block == NULL)
-			return az_oom(err);
+			return StoreOutOfMemory(err);
 	}
 	while (len > 0)
 	{
@@ -1380,7 +766,7 @@ az_commit(TelemWriter *writer, TelemObjectInfo *info, TelemError *err)
 {
 	AzureWriter *w = (AzureWriter *) writer;
 	AzureStore *s = w->az;
-	char		context[AZ_CONTEXT_LEN];
+	char		context[STORE_CONTEXT_LEN];
 	char		md5[25];
 	const char *hname[2] = {"Content-MD5", AZ_META_SOURCE};
 	const char *hvalue[2] = {md5, w->source_tag};
@@ -1394,11 +780,11 @@ az_commit(TelemWriter *writer, TelemObjectInfo *info, TelemError *err)
 
 	memset(info, 0, sizeof(*info));
 	memset(err, 0, sizeof(*err));
-	az_context(context, "could not commit", s->container, w->key);
+	StoreObjectContext(context, "could not commit", "az", s->container, w->key);
 	if (w->committed || w->broken)
-		return az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						w->committed ? "%s: the object was already committed" :
-						"%s: an earlier block upload failed", context);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 w->committed ? "%s: the object was already committed" :
+							 "%s: an earlier block upload failed", context);
 	if (w->used > 0 && !az_put_block(w, err))
 	{
 		w->broken = true;
@@ -1409,7 +795,7 @@ az_commit(TelemWriter *writer, TelemObjectInfo *info, TelemError *err)
 	cap = 128 + (size_t) w->stats.blocks * 64;
 	body = malloc(cap);
 	if (body == NULL)
-		return az_oom(err);
+		return StoreOutOfMemory(err);
 	len = (size_t) snprintf(body, cap,
 							"<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
 	for (i = 0; i < w->stats.blocks; i++)
@@ -1419,7 +805,7 @@ az_commit(TelemWriter *writer, TelemObjectInfo *info, TelemError *err)
 		if (id == NULL)
 		{
 			free(body);
-			return az_oom(err);
+			return StoreOutOfMemory(err);
 		}
 		len += (size_t) snprintf(body + len, cap - len,
 								 "<Latest>%s</Latest>", id);
@@ -1449,17 +835,17 @@ az_commit(TelemWriter *writer, TelemObjectInfo *info, TelemError *err)
 
 	if (!az_head(&s->base, w->key, info, &found, err))
 	{
-		az_error_context(err, "committed, but");
+		StoreErrorContext(err, "committed, but");
 		return false;
 	}
 	if (!found)
-		return az_error(err, TELEM_ERR_PROTOCOL, 0, NULL,
-						"%s: committed, but the blob is not there", context);
+		return StoreSetError(err, TELEM_ERR_PROTOCOL, 0, NULL,
+							 "%s: committed, but the blob is not there", context);
 	if (info->size != w->stats.bytes_written)
-		return az_error(err, TELEM_ERR_PROTOCOL, 0, NULL,
-						"%s: committed %lld bytes, but the blob has %lld",
-						context, (long long) w->stats.bytes_written,
-						(long long) info->size);
+		return StoreSetError(err, TELEM_ERR_PROTOCOL, 0, NULL,
+							 "%s: committed %lld bytes, but the blob has %lld",
+							 context, (long long) w->stats.bytes_written,
+							 (long long) info->size);
 	return true;
 }
 
@@ -1496,7 +882,7 @@ az_destroy(TelemStore *store)
 	if (s->key != NULL)
 		OPENSSL_cleanse(s->key, s->keylen);
 	free(s->key);
-	free_secret(s->sas);
+	StoreFreeSecret(s->sas);
 	if (s->token != NULL)
 		AzureTokenConfigFree(s->token);
 	free(s->origin);
@@ -1508,8 +894,8 @@ az_destroy(TelemStore *store)
 static const TelemStoreOps azure_ops = {
 	.list_page = az_list_page,
 	.open = az_open,
-	.read = az_read,
-	.close = az_close,
+	.read = RangedReaderRead,
+	.close = RangedReaderClose,
 	.destroy = az_destroy,
 	.head = az_head,
 	.create = az_create,
@@ -1526,7 +912,7 @@ AzureReaderStats(TelemReader *reader, TelemReaderStats *stats)
 	if (reader == NULL || reader->store == NULL ||
 		reader->store->ops != &azure_ops)
 		return;
-	*stats = ((AzureReader *) reader)->stats;
+	RangedReaderStats(reader, stats);
 }
 
 void
@@ -1570,19 +956,19 @@ parse_endpoint(const char *endpoint, char **origin, char **path,
 	else if (strncasecmp(endpoint, "http://", 7) == 0)
 		slen = 7;
 	else
-		return az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						"Azure endpoint \"%.200s\" must start with http:// or https://",
-						endpoint);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "Azure endpoint \"%.200s\" must start with http:// or https://",
+							 endpoint);
 	rest = endpoint + slen;
 	alen = strcspn(rest, "/");
 	authority = strndup(rest, alen);
 	if (authority == NULL)
-		return az_oom(err);
+		return StoreOutOfMemory(err);
 	if (alen == 0 || !only_chars(authority, ALNUM ".-_:[]"))
 	{
 		free(authority);
-		return az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						"Azure endpoint \"%.200s\" has an invalid host", endpoint);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "Azure endpoint \"%.200s\" has an invalid host", endpoint);
 	}
 	free(authority);
 	plen = strlen(rest + alen);
@@ -1595,7 +981,7 @@ parse_endpoint(const char *endpoint, char **origin, char **path,
 		free(*path);
 		free(*origin);
 		*path = *origin = NULL;
-		return az_oom(err);
+		return StoreOutOfMemory(err);
 	}
 	if ((*path)[0] != '\0' && (!only_chars(*path, ALNUM "-._~/") ||
 							   strstr(*path, "//") != NULL))
@@ -1603,8 +989,8 @@ parse_endpoint(const char *endpoint, char **origin, char **path,
 		free(*path);
 		free(*origin);
 		*path = *origin = NULL;
-		return az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						"Azure endpoint \"%.200s\" has an invalid path", endpoint);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "Azure endpoint \"%.200s\" has an invalid path", endpoint);
 	}
 	/* scheme in lower case, as curl and the signature expect nothing else */
 	for (alen = 0; alen < slen; alen++)
@@ -1623,7 +1009,7 @@ AzureStoreCreate(const AzureConfig *cfg, TelemError *err)
 	memset(err, 0, sizeof(*err));
 	if (cfg == NULL || cfg->container == NULL || cfg->container[0] == '\0')
 	{
-		az_error(err, TELEM_ERR_CONFIG, 0, NULL, "Azure container is not set");
+		StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL, "Azure container is not set");
 		return NULL;
 	}
 	/* container names go into the path unencoded: be strict ($root, $web) */
@@ -1631,22 +1017,22 @@ AzureStoreCreate(const AzureConfig *cfg, TelemError *err)
 		!only_chars(cfg->container[0] == '$' ? cfg->container + 1 :
 					cfg->container, LOWER_DIGITS "-"))
 	{
-		az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-				 "invalid Azure container name \"%.100s\"", cfg->container);
+		StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+					  "invalid Azure container name \"%.100s\"", cfg->container);
 		return NULL;
 	}
 	if (cfg->account != NULL && cfg->account[0] != '\0' &&
 		(strlen(cfg->account) > 64 || !only_chars(cfg->account, ALNUM)))
 	{
-		az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-				 "invalid Azure storage account name \"%.100s\"", cfg->account);
+		StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+					  "invalid Azure storage account name \"%.100s\"", cfg->account);
 		return NULL;
 	}
 	if ((cfg->account == NULL || cfg->account[0] == '\0') &&
 		(cfg->endpoint == NULL || cfg->auth == AZURE_AUTH_SHARED_KEY))
 	{
-		az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-				 "Azure storage account is not set");
+		StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+					  "Azure storage account is not set");
 		return NULL;
 	}
 	switch (cfg->auth)
@@ -1656,8 +1042,8 @@ AzureStoreCreate(const AzureConfig *cfg, TelemError *err)
 		case AZURE_AUTH_SHARED_KEY:
 			if (cfg->account_key == NULL || cfg->account_key[0] == '\0')
 			{
-				az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						 "Azure shared key authorization needs an account key");
+				StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							  "Azure shared key authorization needs an account key");
 				return NULL;
 			}
 			break;
@@ -1665,24 +1051,24 @@ AzureStoreCreate(const AzureConfig *cfg, TelemError *err)
 			/* never echo the token itself */
 			if (!AzureSasIsValid(cfg->sas_token))
 			{
-				az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						 cfg->sas_token == NULL || cfg->sas_token[0] == '\0' ?
-						 "Azure SAS authorization needs a SAS token" :
-						 "invalid Azure SAS token");
+				StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							  cfg->sas_token == NULL || cfg->sas_token[0] == '\0' ?
+							  "Azure SAS authorization needs a SAS token" :
+							  "invalid Azure SAS token");
 				return NULL;
 			}
 			break;
 		case AZURE_AUTH_BEARER:
 			if (cfg->token == NULL)
 			{
-				az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-						 "Azure token authorization needs a token configuration");
+				StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							  "Azure token authorization needs a token configuration");
 				return NULL;
 			}
 			break;
 		default:
-			az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-					 "unknown Azure authorization kind %d", (int) cfg->auth);
+			StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+						  "unknown Azure authorization kind %d", (int) cfg->auth);
 			return NULL;
 	}
 
@@ -1692,11 +1078,11 @@ AzureStoreCreate(const AzureConfig *cfg, TelemError *err)
 	endpoint = cfg->endpoint;
 	if (endpoint == NULL || endpoint[0] == '\0')
 	{
-		default_endpoint = az_printf("https://%s.blob.core.windows.net",
-									 cfg->account);
+		default_endpoint = StorePrintf("https://%s.blob.core.windows.net",
+									   cfg->account);
 		if (default_endpoint == NULL)
 		{
-			az_oom(err);
+			StoreOutOfMemory(err);
 			return NULL;
 		}
 		endpoint = default_endpoint;
@@ -1706,7 +1092,7 @@ AzureStoreCreate(const AzureConfig *cfg, TelemError *err)
 	if (s == NULL)
 	{
 		free(default_endpoint);
-		az_oom(err);
+		StoreOutOfMemory(err);
 		return NULL;
 	}
 	s->base.ops = &azure_ops;
@@ -1733,8 +1119,8 @@ AzureStoreCreate(const AzureConfig *cfg, TelemError *err)
 		{
 			az_destroy(&s->base);
 			/* never echo the key itself */
-			az_error(err, TELEM_ERR_CONFIG, 0, NULL,
-					 "invalid Azure account key: it must be base64");
+			StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+						  "invalid Azure account key: it must be base64");
 			return NULL;
 		}
 	}
@@ -1757,7 +1143,7 @@ AzureStoreCreate(const AzureConfig *cfg, TelemError *err)
 	if (oom)
 	{
 		az_destroy(&s->base);
-		az_oom(err);
+		StoreOutOfMemory(err);
 		return NULL;
 	}
 
@@ -1771,6 +1157,15 @@ AzureStoreCreate(const AzureConfig *cfg, TelemError *err)
 		cfg->max_retries > AZ_MAX_RETRIES_CAP ? AZ_MAX_RETRIES_CAP :
 		cfg->max_retries;
 	s->buffer_size = cfg->buffer_size > 0 ? cfg->buffer_size : AZ_DEFAULT_BUFFER;
+	s->reader.scheme = "az";
+	s->reader.container = s->container;
+	s->reader.http = &s->http;
+	s->reader.buffer_size = s->buffer_size;
+	s->reader.max_retries = s->max_retries;
+	s->reader.precondition_code = "ConditionNotMet";
+	s->reader.authorize = az_authorize_get;
+	s->reader.http_error = az_reader_error;
+	s->reader.arg = s;
 
 	/*
 	 * Requests and downloads share one connection cache: over TLS, a

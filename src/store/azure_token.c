@@ -36,6 +36,7 @@
 
 #include "store/azure_token.h"
 #include "store/http.h"
+#include "store/store_util.h"
 
 #define TOKEN_MAX_REPLY			(64 * 1024)	/* a token reply is ~2-4 kB */
 #define TOKEN_REFRESH_CAP_S		300 /* refresh margin at most 5 minutes */
@@ -58,97 +59,11 @@ typedef struct TokenEntry
 static TokenEntry *token_cache = NULL;
 static int64_t token_fetch_count = 0;
 
-/*
- * A growable malloc'd string.  Once an append fails, "failed" sticks and
- * later appends are no-ops, so callers check once at the end.
- */
-typedef struct TokenBuf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	bool		failed;
-} TokenBuf;
-
-static void
-tb_append_n(TokenBuf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap)
-	{
-		size_t		cap = b->cap > 0 ? b->cap : 128;
-		char	   *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		/* no realloc: the old buffer may hold a secret and must be wiped */
-		p = malloc(cap);
-		if (p == NULL)
-		{
-			b->failed = true;
-			return;
-		}
-		if (b->data != NULL)
-		{
-			memcpy(p, b->data, b->len);
-			OPENSSL_cleanse(b->data, b->cap);
-			free(b->data);
-		}
-		b->data = p;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, s, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-}
-
-static void
-tb_append(TokenBuf *b, const char *s)
-{
-	tb_append_n(b, s, strlen(s));
-}
-
 /* Append s percent-encoded: only RFC 3986 unreserved characters stay. */
 static void
-tb_append_encoded(TokenBuf *b, const char *s)
+append_encoded(StoreBuf *b, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s != '\0'; s++)
-	{
-		unsigned char c = (unsigned char) *s;
-
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
-			tb_append_n(b, (const char *) &c, 1);
-		else
-		{
-			char		esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-
-			tb_append_n(b, esc, 3);
-		}
-	}
-}
-
-/* Wipe and free the buffer. */
-static void
-tb_free(TokenBuf *b)
-{
-	if (b->data != NULL)
-	{
-		OPENSSL_cleanse(b->data, b->cap);
-		free(b->data);
-	}
-	memset(b, 0, sizeof(*b));
-}
-
-static void
-wipe_free(char *s)
-{
-	if (s == NULL)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
+	StoreBufAppendEncoded(b, s, strlen(s), false);
 }
 
 static int64_t
@@ -208,7 +123,7 @@ AzureTokenConfigFree(AzureTokenConfig *cfg)
 	free((char *) cfg->imds_endpoint);
 	free((char *) cfg->tenant_id);
 	free((char *) cfg->client_id);
-	wipe_free((char *) cfg->client_secret);
+	StoreFreeSecret((char *) cfg->client_secret);
 	free((char *) cfg->resource);
 	free((char *) cfg->ca_file);
 	free(cfg);
@@ -273,30 +188,30 @@ check_config(const AzureTokenConfig *cfg, TelemError *err)
 
 /* Append base without its trailing slashes. */
 static void
-tb_append_base(TokenBuf *b, const char *base)
+tb_append_base(StoreBuf *b, const char *base)
 {
 	size_t		n = strlen(base);
 
 	while (n > 0 && base[n - 1] == '/')
 		n--;
-	tb_append_n(b, base, n);
+	StoreBufAppend(b, base, n);
 }
 
 /* Append "len:value\n", so no two field lists spell the same key. */
 static void
-key_field(TokenBuf *b, const char *value)
+key_field(StoreBuf *b, const char *value)
 {
 	char		num[32];
 
 	if (value == NULL)
 	{
-		tb_append(b, "-\n");
+		StoreBufPuts(b, "-\n");
 		return;
 	}
 	snprintf(num, sizeof(num), "%zu:", strlen(value));
-	tb_append(b, num);
-	tb_append(b, value);
-	tb_append(b, "\n");
+	StoreBufPuts(b, num);
+	StoreBufPuts(b, value);
+	StoreBufPuts(b, "\n");
 }
 
 /*
@@ -306,14 +221,14 @@ key_field(TokenBuf *b, const char *value)
 static char *
 token_cache_key(const AzureTokenConfig *cfg)
 {
-	TokenBuf	b = {0};
+	StoreBuf	b = {0};
 	char		num[96];
 	char		hexsum[2 * EVP_MAX_MD_SIZE + 1];
 
 	snprintf(num, sizeof(num), "%d %d %ld %d\n", (int) cfg->kind,
 			 cfg->verify_tls ? 1 : 0, cfg->connect_timeout_ms,
 			 cfg->max_retries);
-	tb_append(&b, num);
+	StoreBufPuts(&b, num);
 	key_field(&b, cfg->authority_host);
 	key_field(&b, cfg->imds_endpoint);
 	key_field(&b, cfg->tenant_id);
@@ -326,16 +241,14 @@ token_cache_key(const AzureTokenConfig *cfg)
 	{
 		unsigned char md[EVP_MAX_MD_SIZE];
 		unsigned int mdlen = 0;
-		unsigned int i;
 
 		if (EVP_Digest(cfg->client_secret, strlen(cfg->client_secret), md,
 					   &mdlen, EVP_sha256(), NULL) != 1)
 		{
-			tb_free(&b);
+			StoreBufFree(&b);
 			return NULL;
 		}
-		for (i = 0; i < mdlen; i++)
-			snprintf(hexsum + 2 * i, 3, "%02x", md[i]);
+		StoreHexEncode(md, mdlen, hexsum);
 		OPENSSL_cleanse(md, sizeof(md));
 		key_field(&b, hexsum);
 	}
@@ -344,7 +257,7 @@ token_cache_key(const AzureTokenConfig *cfg)
 
 	if (b.failed)
 	{
-		tb_free(&b);
+		StoreBufFree(&b);
 		return NULL;
 	}
 	return b.data;
@@ -594,8 +507,8 @@ fetch_token(const AzureTokenConfig *cfg, char **token, int64_t *expires_at,
 {
 	const char *resource = cfg->resource != NULL ? cfg->resource :
 		AZURE_DEFAULT_RESOURCE;
-	TokenBuf	url = {0};
-	TokenBuf	form = {0};
+	StoreBuf	url = {0};
+	StoreBuf	form = {0};
 	const char *headers[3];
 	int			nheaders = 0;
 	const char *what;
@@ -615,27 +528,27 @@ fetch_token(const AzureTokenConfig *cfg, char **token, int64_t *expires_at,
 		what = "Entra ID";
 		tb_append_base(&url, cfg->authority_host != NULL ?
 					   cfg->authority_host : AZURE_DEFAULT_AUTHORITY_HOST);
-		tb_append(&url, "/");
-		tb_append(&url, cfg->tenant_id);
-		tb_append(&url, "/oauth2/v2.0/token");
+		StoreBufPuts(&url, "/");
+		StoreBufPuts(&url, cfg->tenant_id);
+		StoreBufPuts(&url, "/oauth2/v2.0/token");
 		url_base_len = url.len;
 
-		tb_append(&form, "grant_type=client_credentials&client_id=");
-		tb_append_encoded(&form, cfg->client_id);
-		tb_append(&form, "&client_secret=");
-		tb_append_encoded(&form, cfg->client_secret);
-		tb_append(&form, "&scope=");
+		StoreBufPuts(&form, "grant_type=client_credentials&client_id=");
+		append_encoded(&form, cfg->client_id);
+		StoreBufPuts(&form, "&client_secret=");
+		append_encoded(&form, cfg->client_secret);
+		StoreBufPuts(&form, "&scope=");
 		{
 			/* "{resource}/.default", without doubling a trailing slash */
-			TokenBuf	scope = {0};
+			StoreBuf	scope = {0};
 
 			tb_append_base(&scope, resource);
-			tb_append(&scope, "/.default");
+			StoreBufPuts(&scope, "/.default");
 			if (!scope.failed)
-				tb_append_encoded(&form, scope.data);
+				append_encoded(&form, scope.data);
 			else
 				form.failed = true;
-			tb_free(&scope);
+			StoreBufFree(&scope);
 		}
 		headers[nheaders++] = "Content-Type: application/x-www-form-urlencoded";
 		headers[nheaders++] = "Accept: application/json";
@@ -645,14 +558,14 @@ fetch_token(const AzureTokenConfig *cfg, char **token, int64_t *expires_at,
 		what = "managed identity";
 		tb_append_base(&url, cfg->imds_endpoint != NULL ?
 					   cfg->imds_endpoint : AZURE_DEFAULT_IMDS_ENDPOINT);
-		tb_append(&url, "/metadata/identity/oauth2/token");
+		StoreBufPuts(&url, "/metadata/identity/oauth2/token");
 		url_base_len = url.len;
-		tb_append(&url, "?api-version=" IMDS_API_VERSION "&resource=");
-		tb_append_encoded(&url, resource);
+		StoreBufPuts(&url, "?api-version=" IMDS_API_VERSION "&resource=");
+		append_encoded(&url, resource);
 		if (!is_empty(cfg->client_id))
 		{
-			tb_append(&url, "&client_id=");
-			tb_append_encoded(&url, cfg->client_id);
+			StoreBufPuts(&url, "&client_id=");
+			append_encoded(&url, cfg->client_id);
 		}
 		headers[nheaders++] = "Metadata: true";
 		headers[nheaders++] = "Accept: application/json";
@@ -661,8 +574,8 @@ fetch_token(const AzureTokenConfig *cfg, char **token, int64_t *expires_at,
 	if (url.failed || form.failed || shown == NULL)
 	{
 		free(shown);
-		tb_free(&url);
-		tb_free(&form);
+		StoreBufFree(&url);
+		StoreBufFree(&form);
 		return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY, "out of memory");
 	}
 
@@ -674,8 +587,8 @@ fetch_token(const AzureTokenConfig *cfg, char **token, int64_t *expires_at,
 	if (client == NULL)
 	{
 		free(shown);
-		tb_free(&url);
-		tb_free(&form);
+		StoreBufFree(&url);
+		StoreBufFree(&form);
 		return false;
 	}
 
@@ -741,8 +654,8 @@ fetch_token(const AzureTokenConfig *cfg, char **token, int64_t *expires_at,
 
 	free(shown);
 	HttpClientDestroy(client);
-	tb_free(&url);
-	tb_free(&form);
+	StoreBufFree(&url);
+	StoreBufFree(&form);
 	return ok;
 }
 
@@ -768,7 +681,7 @@ static void
 entry_free(TokenEntry *e)
 {
 	free(e->key);
-	wipe_free(e->token);
+	StoreFreeSecret(e->token);
 	free(e);
 }
 
@@ -838,7 +751,7 @@ AzureTokenGet(const AzureTokenConfig *cfg, char **token, TelemError *err)
 			if (e == NULL)
 			{
 				free(key);
-				wipe_free(fresh);
+				StoreFreeSecret(fresh);
 				return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
 									 "out of memory");
 			}
@@ -849,7 +762,7 @@ AzureTokenGet(const AzureTokenConfig *cfg, char **token, TelemError *err)
 		}
 		if (fresh != NULL)
 		{
-			wipe_free(e->token);
+			StoreFreeSecret(e->token);
 			e->token = fresh;
 			e->fetched_at = now;
 			e->expires_at = expires_at;
@@ -867,7 +780,7 @@ AzureTokenGet(const AzureTokenConfig *cfg, char **token, TelemError *err)
 void
 AzureTokenFree(char *token)
 {
-	wipe_free(token);
+	StoreFreeSecret(token);
 }
 
 void

@@ -2,7 +2,7 @@
  *
  * s3_internal.h
  *		What the S3 store's reading side (s3.c) and writing side
- *		(s3_write.c) share: the store struct, errors, signing, backoff.
+ *		(s3_write.c) share: the store struct, signing, error replies.
  *
  * Private to src/store/s3*.c; everything else goes through store.h.
  * Plain C; no postgres.h (see store.h).
@@ -19,13 +19,13 @@
 #include <stddef.h>
 
 #include "http.h"
+#include "ranged_reader.h"
 #include "sigv4.h"
 #include "store.h"
+#include "store_util.h"
 
-#define S3_MAX_HEADERS		12
 #define S3_MAX_EXTRA_SIGNED	4	/* signed headers beyond the SigV4 ones */
-#define S3_CONTEXT_LEN		640
-#define S3_CONTEXT_KEY_MAX	300
+#define S3_TAG_HEADER		"x-amz-meta-telem_source"
 
 typedef struct S3Store
 {
@@ -46,37 +46,33 @@ typedef struct S3Store
 	char		empty_sha256[65];	/* x-amz-content-sha256 of a GET */
 	HttpClient *client;			/* for listings and writes; keeps its
 								 * connection */
+	RangedSource reader;		/* how readers reach the bucket */
 } S3Store;
 
-/* The request headers of one attempt; they may hold secrets. */
-typedef struct S3Headers
+/* One complete request, as S3Request sends it. */
+typedef struct S3Call
 {
-	char	   *line[S3_MAX_HEADERS];
-	int			n;
-} S3Headers;
+	const char *method;
+	const char *path;			/* encoded, as sent and signed */
+	const char *query;			/* as sent and signed, or NULL */
+	const void *body;
+	size_t		body_len;
+	bool		content_md5;	/* send and sign Content-MD5 of the body */
+	const char *source_tag;		/* send and sign it as metadata, or NULL */
+	long		accept;			/* a non-2xx status that is an answer too */
+	int			max_retries;
+	size_t		max_body;		/* reply body limit; 0: S3_REPLY_MAX */
+} S3Call;
 
 /* in s3.c */
-extern bool S3SetError(TelemError *err, TelemErrorKind kind, long http_status,
-					   const char *code, const char *fmt,...)
-			__attribute__((format(printf, 5, 6)));
-extern void S3ErrorContext(TelemError *err, const char *context);
-extern void S3ErrorRetries(TelemError *err, int retries);
-extern void S3Context(char buf[S3_CONTEXT_LEN], const char *verb,
-					  const char *bucket, const char *key);
-extern char *S3Printf(const char *fmt,...)
-			__attribute__((format(printf, 1, 2)));
-extern void S3FreeSecret(char *s);
-extern long S3BackoffMs(int attempt);
-extern bool S3HeadersAdd(S3Headers *h, const char *fmt,...)
-			__attribute__((format(printf, 2, 3)));
-extern void S3HeadersFree(S3Headers *h);
 extern bool S3Sign(S3Store *s, const char *method, const char *path,
 				   const char *query, const char *payload_hash,
-				   const SigV4Header *extra, int nextra, S3Headers *h,
+				   const SigV4Header *extra, int nextra, StoreHeaders *h,
 				   TelemError *err);
+extern bool S3Request(S3Store *s, const S3Call *call, const char *context,
+					  HttpResponse *resp, int *retries, TelemError *err);
 extern bool S3HttpError(TelemError *err, long status, const char *body,
 						size_t len, const char *context);
-extern bool S3Retryable(const TelemError *err, int curl_code, long status);
 
 /* in s3_write.c */
 extern bool S3Head(TelemStore *store, const char *key, TelemObjectInfo *info,

@@ -29,22 +29,19 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 #include "http.h"
 #include "s3_internal.h"
 #include "s3_listing.h"
 #include "sigv4.h"
 #include "store.h"
+#include "store_util.h"
 
 #define S3_DEFAULT_BLOCK	((size_t) 8 * 1024 * 1024)
 #define S3_MIN_PART			((size_t) 5 * 1024 * 1024)
 #define S3_MAX_PART			((size_t) 5 * 1024 * 1024 * 1024)
 #define S3_MAX_PARTS		10000
 #define S3_MIN_ALLOC		(64 * 1024)
-#define S3_REPLY_MAX		(1024 * 1024)	/* initiate/complete replies */
 #define S3_TAG_MAX			255
-#define S3_TAG_HEADER		"x-amz-meta-telem_source"
 #define S3_TAG_HEADER_RGW	"x-amz-meta-telem-source"
 
 typedef struct S3Writer
@@ -73,142 +70,7 @@ typedef struct S3Writer
 	TelemWriterStats stats;
 } S3Writer;
 
-/* One request, as s3_request sends it. */
-typedef struct S3Call
-{
-	const char *method;
-	const char *path;			/* encoded, as sent and signed */
-	const char *query;			/* as sent and signed, or NULL */
-	const void *body;
-	size_t		body_len;
-	bool		content_md5;	/* send and sign Content-MD5 of the body */
-	const char *source_tag;		/* send and sign it as metadata, or NULL */
-	long		accept;			/* a non-2xx status that is an answer too */
-	int			max_retries;
-} S3Call;
 
-
-/* Base64 of the MD5 of data, for Content-MD5; false if MD5 is unavailable. */
-static bool
-content_md5(const void *data, size_t len, char out[25])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	out[0] = '\0';
-	if (EVP_Digest(data, len, md, &mdlen, EVP_md5(), NULL) != 1 || mdlen != 16)
-		return false;
-	EVP_EncodeBlock((unsigned char *) out, md, 16);
-	return true;
-}
-
-/*
- * Send call, retrying transient failures up to call->max_retries times.
- * Returns true when a 2xx reply or one with status call->accept arrived;
- * the caller then reads and frees resp.  Otherwise false with err set
- * (prefixed with context) and resp freed.  *retries (if not NULL) grows by
- * the number of repeated attempts.
- */
-static bool
-s3_request(S3Store *s, const S3Call *call, const char *context,
-		   HttpResponse *resp, int *retries, TelemError *err)
-{
-	char		sha256[65];
-	char		md5[25];
-	SigV4Header extra[2];
-	int			nextra = 0;
-	char	   *url;
-	int			attempt = 0;
-	bool		ok = false;
-
-	memset(resp, 0, sizeof(*resp));
-	memset(err, 0, sizeof(*err));
-	SigV4Sha256Hex(call->body != NULL ? call->body : "", call->body_len,
-				   sha256);
-	if (sha256[0] == '\0')
-		return S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
-						  "%s: SHA-256 is not available", context);
-	if (call->content_md5)
-	{
-		if (!content_md5(call->body != NULL ? call->body : "",
-						 call->body_len, md5))
-			return S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
-							  "%s: MD5 is not available for Content-MD5",
-							  context);
-		extra[nextra].name = "Content-MD5";
-		extra[nextra++].value = md5;
-	}
-	if (call->source_tag != NULL)
-	{
-		extra[nextra].name = S3_TAG_HEADER;
-		extra[nextra++].value = call->source_tag;
-	}
-
-	url = S3Printf("%s://%s%s%s%s", s->scheme, s->host, call->path,
-				   call->query != NULL ? "?" : "",
-				   call->query != NULL ? call->query : "");
-	if (url == NULL)
-		return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
-						  "out of memory");
-
-	for (;;)
-	{
-		S3Headers	h = {{NULL}, 0};
-		HttpRequest req;
-		bool		complete;
-		bool		retry = false;
-
-		/* signed anew each time: the date is part of the signature */
-		if (!S3Sign(s, call->method, call->path, call->query, sha256,
-					extra, nextra, &h, err))
-		{
-			S3HeadersFree(&h);
-			break;
-		}
-		memset(&req, 0, sizeof(req));
-		req.url = url;
-		req.headers = (const char *const *) h.line;
-		req.nheaders = h.n;
-		req.method = call->method;
-		req.body = call->body;
-		req.body_len = call->body_len;
-		complete = HttpPerform(s->client, &req, S3_REPLY_MAX, resp, err);
-		S3HeadersFree(&h);
-
-		if (!complete)
-		{
-			retry = S3Retryable(err, resp->curl_code, 0);
-			if (err->kind != TELEM_ERR_CANCELED)
-				S3ErrorContext(err, context);
-		}
-		else if ((resp->status >= 200 && resp->status <= 299) ||
-				 (call->accept != 0 && resp->status == call->accept))
-		{
-			memset(err, 0, sizeof(*err));
-			ok = true;
-			break;
-		}
-		else
-		{
-			S3HttpError(err, resp->status, resp->body, resp->body_len,
-						context);
-			retry = HttpIsTransient(0, resp->status);
-		}
-		HttpResponseFree(resp);
-
-		if (!retry || attempt >= call->max_retries)
-			break;
-		attempt++;
-		if (!HttpSleep(S3BackoffMs(attempt), err))
-			break;
-	}
-	if (!ok && err->kind != TELEM_ERR_CANCELED)
-		S3ErrorRetries(err, attempt);
-	if (retries != NULL)
-		*retries += attempt;
-	free(url);
-	return ok;
-}
 
 /* The encoded request path of key, malloc'd; NULL when out of memory. */
 static char *
@@ -218,22 +80,9 @@ object_path(S3Store *s, const char *key)
 	char	   *path = NULL;
 
 	if (enc_key != NULL)
-		path = S3Printf("%s/%s", s->bucket_path, enc_key);
+		path = StorePrintf("%s/%s", s->bucket_path, enc_key);
 	free(enc_key);
 	return path;
-}
-
-/* Strip the quotes S3 puts around an ETag, in place. */
-static void
-unquote_etag(char *etag)
-{
-	size_t		n = strlen(etag);
-
-	if (n >= 2 && etag[0] == '"' && etag[n - 1] == '"')
-	{
-		memmove(etag, etag + 1, n - 2);
-		etag[n - 2] = '\0';
-	}
 }
 
 /* head: size, ETag, Last-Modified and telem_source of the object at key. */
@@ -242,7 +91,7 @@ S3Head(TelemStore *store, const char *key, TelemObjectInfo *info,
 	   bool *found, TelemError *err)
 {
 	S3Store    *s = (S3Store *) store;
-	char		context[S3_CONTEXT_LEN];
+	char		context[STORE_CONTEXT_LEN];
 	char		value[64];
 	char	   *path;
 	char	   *end;
@@ -254,13 +103,13 @@ S3Head(TelemStore *store, const char *key, TelemObjectInfo *info,
 	memset(err, 0, sizeof(*err));
 	*found = false;
 	if (key == NULL || key[0] == '\0')
-		return S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
-						  "S3 object key is empty");
-	S3Context(context, "could not look up", s->bucket, key);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "S3 object key is empty");
+	StoreObjectContext(context, "could not look up", "s3", s->bucket, key);
 	path = object_path(s, key);
 	if (path == NULL)
-		return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
-						  "out of memory");
+		return StoreSetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
+							 "out of memory");
 
 	/*
 	 * A HEAD reply has no body, so a missing bucket looks like a missing
@@ -271,7 +120,7 @@ S3Head(TelemStore *store, const char *key, TelemObjectInfo *info,
 	call.path = path;
 	call.accept = 404;
 	call.max_retries = s->max_retries;
-	ok = s3_request(s, &call, context, &resp, NULL, err);
+	ok = S3Request(s, &call, context, &resp, NULL, err);
 	free(path);
 	if (!ok)
 		return false;
@@ -288,12 +137,12 @@ S3Head(TelemStore *store, const char *key, TelemObjectInfo *info,
 	{
 		HttpResponseFree(&resp);
 		memset(info, 0, sizeof(*info));
-		return S3SetError(err, TELEM_ERR_PROTOCOL, 200, NULL,
-						  "%s: HEAD reply without a valid Content-Length",
-						  context);
+		return StoreSetError(err, TELEM_ERR_PROTOCOL, 200, NULL,
+							 "%s: HEAD reply without a valid Content-Length",
+							 context);
 	}
 	if (HttpHeaderValue(resp.headers, "ETag", info->etag, sizeof(info->etag)))
-		unquote_etag(info->etag);
+		StoreUnquote(info->etag);
 	/* an odd date is no reason to fail: 0 means unknown */
 	if (HttpHeaderValue(resp.headers, "Last-Modified", value, sizeof(value)) &&
 		!S3ParseHttpDate(value, &info->last_modified))
@@ -330,37 +179,37 @@ S3Create(TelemStore *store, const char *key, const TelemWriteOptions *opts,
 	S3Writer   *w;
 	size_t		block_size = opts != NULL ? opts->block_size : 0;
 	const char *tag = opts != NULL ? opts->source_tag : NULL;
-	char		context[S3_CONTEXT_LEN];
+	char		context[STORE_CONTEXT_LEN];
 
 	memset(err, 0, sizeof(*err));
 	if (key == NULL || key[0] == '\0')
 	{
-		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL, "S3 object key is empty");
+		StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL, "S3 object key is empty");
 		return NULL;
 	}
-	S3Context(context, "cannot write", s->bucket, key);
+	StoreObjectContext(context, "cannot write", "s3", s->bucket, key);
 	if (block_size == 0)
 		block_size = S3_DEFAULT_BLOCK;
 	if (block_size < S3_MIN_PART || block_size > S3_MAX_PART)
 	{
-		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
-				   "%s: block size %zu is out of range for S3 parts "
-				   "(%zu to %zu bytes)",
-				   context, block_size, S3_MIN_PART, S3_MAX_PART);
+		StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+					  "%s: block size %zu is out of range for S3 parts "
+					  "(%zu to %zu bytes)",
+					  context, block_size, S3_MIN_PART, S3_MAX_PART);
 		return NULL;
 	}
 	if (tag != NULL && !valid_source_tag(tag))
 	{
-		S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
-				   "%s: source tag must be at most %d bytes of printable "
-				   "ASCII without '\"'", context, S3_TAG_MAX);
+		StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+					  "%s: source tag must be at most %d bytes of printable "
+					  "ASCII without '\"'", context, S3_TAG_MAX);
 		return NULL;
 	}
 
 	w = calloc(1, sizeof(S3Writer));
 	if (w == NULL)
 	{
-		S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+		StoreSetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
 		return NULL;
 	}
 	w->base.store = store;
@@ -373,7 +222,7 @@ S3Create(TelemStore *store, const char *key, const TelemWriteOptions *opts,
 		(tag != NULL && w->source_tag == NULL))
 	{
 		S3Discard(&w->base);
-		S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
+		StoreSetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL, "out of memory");
 		return NULL;
 	}
 	return &w->base;
@@ -404,20 +253,20 @@ initiate_upload(S3Writer *w, const char *context, TelemError *err)
 	call.query = "uploads=";
 	call.source_tag = w->source_tag;
 	call.max_retries = s->max_retries;
-	if (!s3_request(s, &call, context, &resp, NULL, err))
+	if (!S3Request(s, &call, context, &resp, NULL, err))
 		return false;
 	ok = S3ParseInitiateMultipart(resp.body, resp.body_len, &id, err);
 	HttpResponseFree(&resp);
 	if (!ok)
 	{
-		S3ErrorContext(err, context);
+		StoreErrorContext(err, context);
 		return false;
 	}
 	w->upload_id = id;
 	w->enc_upload_id = SigV4UriEncode(id, false);
 	if (w->enc_upload_id == NULL)
-		return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
-						  "out of memory");
+		return StoreSetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
+							 "out of memory");
 	return true;
 }
 
@@ -426,7 +275,7 @@ static bool
 upload_part(S3Writer *w, TelemError *err)
 {
 	S3Store    *s = w->s3;
-	char		context[S3_CONTEXT_LEN];
+	char		context[STORE_CONTEXT_LEN];
 	char		etag[256];
 	char	   *query;
 	char	   *copy;
@@ -435,31 +284,31 @@ upload_part(S3Writer *w, TelemError *err)
 	int			partno = w->nparts + 1;
 	bool		ok;
 
-	S3Context(context, "could not write", s->bucket, w->key);
+	StoreObjectContext(context, "could not write", "s3", s->bucket, w->key);
 	if (w->upload_id == NULL && !initiate_upload(w, context, err))
 		return false;
 	if (partno > S3_MAX_PARTS)
-		return S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
-						  "%s: object needs more than %d parts of %zu bytes; "
-						  "use a larger block size",
-						  context, S3_MAX_PARTS, w->block_size);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "%s: object needs more than %d parts of %zu bytes; "
+							 "use a larger block size",
+							 context, S3_MAX_PARTS, w->block_size);
 	if (w->nparts == w->etags_cap)
 	{
 		int			cap = w->etags_cap > 0 ? w->etags_cap * 2 : 16;
 		char	  **p = realloc(w->etags, cap * sizeof(char *));
 
 		if (p == NULL)
-			return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
-							  "out of memory");
+			return StoreSetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
+								 "out of memory");
 		w->etags = p;
 		w->etags_cap = cap;
 	}
 
 	/* parameters in canonical (sorted) order, as sent and signed */
-	query = S3Printf("partNumber=%d&uploadId=%s", partno, w->enc_upload_id);
+	query = StorePrintf("partNumber=%d&uploadId=%s", partno, w->enc_upload_id);
 	if (query == NULL)
-		return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
-						  "out of memory");
+		return StoreSetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
+							 "out of memory");
 	memset(&call, 0, sizeof(call));
 	call.method = "PUT";
 	call.path = w->path;
@@ -468,20 +317,20 @@ upload_part(S3Writer *w, TelemError *err)
 	call.body_len = w->len;
 	call.content_md5 = true;
 	call.max_retries = s->max_retries;
-	ok = s3_request(s, &call, context, &resp, &w->stats.retries, err);
+	ok = S3Request(s, &call, context, &resp, &w->stats.retries, err);
 	free(query);
 	if (!ok)
 		return false;
 	HttpHeaderValue(resp.headers, "ETag", etag, sizeof(etag));
 	HttpResponseFree(&resp);
 	if (etag[0] == '\0')
-		return S3SetError(err, TELEM_ERR_PROTOCOL, 200, NULL,
-						  "%s: no ETag in the reply to part %d", context,
-						  partno);
+		return StoreSetError(err, TELEM_ERR_PROTOCOL, 200, NULL,
+							 "%s: no ETag in the reply to part %d", context,
+							 partno);
 	copy = strdup(etag);
 	if (copy == NULL)
-		return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
-						  "out of memory");
+		return StoreSetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
+							 "out of memory");
 	w->etags[w->nparts++] = copy;
 	w->stats.blocks++;
 	w->len = 0;
@@ -502,8 +351,8 @@ S3Write(TelemWriter *writer, const void *buf, size_t len, TelemError *err)
 		return false;
 	}
 	if (w->committed)
-		return S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
-						  "S3 object \"%.300s\" was already committed", w->key);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "S3 object \"%.300s\" was already committed", w->key);
 	while (len > 0)
 	{
 		size_t		n;
@@ -530,8 +379,8 @@ S3Write(TelemWriter *writer, const void *buf, size_t len, TelemError *err)
 			nb = realloc(w->buf, cap);
 			if (nb == NULL)
 			{
-				S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
-						   "out of memory");
+				StoreSetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
+							  "out of memory");
 				return writer_fail(w, err);
 			}
 			w->buf = nb;
@@ -571,13 +420,13 @@ complete_upload(S3Writer *w, const char *context, TelemError *err)
 
 	body = S3BuildCompleteMultipart((const char *const *) w->etags,
 									w->nparts, &body_len);
-	query = S3Printf("uploadId=%s", w->enc_upload_id);
+	query = StorePrintf("uploadId=%s", w->enc_upload_id);
 	if (body == NULL || query == NULL)
 	{
 		free(body);
 		free(query);
-		return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
-						  "out of memory");
+		return StoreSetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
+							 "out of memory");
 	}
 	memset(&call, 0, sizeof(call));
 	call.method = "POST";
@@ -593,20 +442,20 @@ complete_upload(S3Writer *w, const char *context, TelemError *err)
 	 */
 	for (;;)
 	{
-		if (!s3_request(s, &call, context, &resp, NULL, err))
+		if (!S3Request(s, &call, context, &resp, NULL, err))
 			break;
 		ok = S3ParseCompleteMultipart(resp.body, resp.body_len, etag, err);
 		HttpResponseFree(&resp);
 		if (ok)
 			break;
-		S3ErrorContext(err, context);
+		StoreErrorContext(err, context);
 		if (!complete_retryable(err) || attempt >= s->max_retries)
 		{
-			S3ErrorRetries(err, attempt);
+			StoreErrorRetries(err, attempt);
 			break;
 		}
 		attempt++;
-		if (!HttpSleep(S3BackoffMs(attempt), err))
+		if (!HttpSleep(StoreBackoffMs(attempt), err))
 			break;
 	}
 	free(body);
@@ -620,7 +469,7 @@ S3Commit(TelemWriter *writer, TelemObjectInfo *info, TelemError *err)
 {
 	S3Writer   *w = (S3Writer *) writer;
 	S3Store    *s = w->s3;
-	char		context[S3_CONTEXT_LEN];
+	char		context[STORE_CONTEXT_LEN];
 	bool		found;
 
 	memset(info, 0, sizeof(*info));
@@ -631,9 +480,9 @@ S3Commit(TelemWriter *writer, TelemObjectInfo *info, TelemError *err)
 		return false;
 	}
 	if (w->committed)
-		return S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
-						  "S3 object \"%.300s\" was already committed", w->key);
-	S3Context(context, "could not write", s->bucket, w->key);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "S3 object \"%.300s\" was already committed", w->key);
+	StoreObjectContext(context, "could not write", "s3", s->bucket, w->key);
 
 	if (w->upload_id == NULL)
 	{
@@ -648,7 +497,7 @@ S3Commit(TelemWriter *writer, TelemObjectInfo *info, TelemError *err)
 		call.content_md5 = true;
 		call.source_tag = w->source_tag;
 		call.max_retries = s->max_retries;
-		if (!s3_request(s, &call, context, &resp, &w->stats.retries, err))
+		if (!S3Request(s, &call, context, &resp, &w->stats.retries, err))
 			return writer_fail(w, err);
 		HttpResponseFree(&resp);
 		w->stats.blocks++;
@@ -665,9 +514,9 @@ S3Commit(TelemWriter *writer, TelemObjectInfo *info, TelemError *err)
 	if (!S3Head(&s->base, w->key, info, &found, err))
 		return false;
 	if (!found)
-		return S3SetError(err, TELEM_ERR_PROTOCOL, 0, NULL,
-						  "%s: object is not there right after its commit",
-						  context);
+		return StoreSetError(err, TELEM_ERR_PROTOCOL, 0, NULL,
+							 "%s: object is not there right after its commit",
+							 context);
 	return true;
 }
 
@@ -682,8 +531,8 @@ S3Discard(TelemWriter *writer)
 		return;
 	if (!w->committed && w->enc_upload_id != NULL)
 	{
-		char		context[S3_CONTEXT_LEN];
-		char	   *query = S3Printf("uploadId=%s", w->enc_upload_id);
+		char		context[STORE_CONTEXT_LEN];
+		char	   *query = StorePrintf("uploadId=%s", w->enc_upload_id);
 		S3Call		call;
 		HttpResponse resp;
 		TelemError	ignored;
@@ -693,7 +542,7 @@ S3Discard(TelemWriter *writer)
 		 * canceled.  A bucket lifecycle rule (AbortIncompleteMultipartUpload)
 		 * collects what is left behind.
 		 */
-		S3Context(context, "could not abort upload of", w->s3->bucket, w->key);
+		StoreObjectContext(context, "could not abort upload of", "s3", w->s3->bucket, w->key);
 		memset(&call, 0, sizeof(call));
 		call.method = "DELETE";
 		call.path = w->path;
@@ -701,7 +550,7 @@ S3Discard(TelemWriter *writer)
 		call.accept = 404;
 		call.max_retries = 0;
 		if (query != NULL &&
-			s3_request(w->s3, &call, context, &resp, NULL, &ignored))
+			S3Request(w->s3, &call, context, &resp, NULL, &ignored))
 			HttpResponseFree(&resp);
 		free(query);
 	}
@@ -722,7 +571,7 @@ bool
 S3Remove(TelemStore *store, const char *key, TelemError *err)
 {
 	S3Store    *s = (S3Store *) store;
-	char		context[S3_CONTEXT_LEN];
+	char		context[STORE_CONTEXT_LEN];
 	char	   *path;
 	S3Call		call;
 	HttpResponse resp;
@@ -730,19 +579,19 @@ S3Remove(TelemStore *store, const char *key, TelemError *err)
 
 	memset(err, 0, sizeof(*err));
 	if (key == NULL || key[0] == '\0')
-		return S3SetError(err, TELEM_ERR_CONFIG, 0, NULL,
-						  "S3 object key is empty");
-	S3Context(context, "could not delete", s->bucket, key);
+		return StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
+							 "S3 object key is empty");
+	StoreObjectContext(context, "could not delete", "s3", s->bucket, key);
 	path = object_path(s, key);
 	if (path == NULL)
-		return S3SetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
-						  "out of memory");
+		return StoreSetError(err, TELEM_ERR_OUT_OF_MEMORY, 0, NULL,
+							 "out of memory");
 	memset(&call, 0, sizeof(call));
 	call.method = "DELETE";
 	call.path = path;
 	call.accept = 404;			/* S3 says 204 anyway; some servers 404 */
 	call.max_retries = s->max_retries;
-	ok = s3_request(s, &call, context, &resp, NULL, err);
+	ok = S3Request(s, &call, context, &resp, NULL, err);
 	free(path);
 	if (ok)
 		HttpResponseFree(&resp);

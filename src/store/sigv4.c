@@ -23,6 +23,7 @@
 #include <openssl/hmac.h>
 
 #include "store/sigv4.h"
+#include "store/store_util.h"
 
 #define SIGV4_ALGORITHM		"AWS4-HMAC-SHA256"
 #define SIGV4_TERMINATOR	"aws4_request"
@@ -31,127 +32,11 @@
 #define SIGV4_EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
-static const char hexdigits_upper[] = "0123456789ABCDEF";
-static const char hexdigits_lower[] = "0123456789abcdef";
-
-/*
- * A growable malloc'd string.  Once an append fails, "failed" sticks and
- * later appends are no-ops, so callers check once at the end.
- */
-typedef struct StrBuf
-{
-	char	   *data;
-	size_t		len;
-	size_t		cap;
-	bool		failed;
-} StrBuf;
 
 static void
-sb_init(StrBuf *sb)
+sb_appendc(StoreBuf *sb, char c)
 {
-	sb->cap = 256;
-	sb->len = 0;
-	sb->failed = false;
-	sb->data = malloc(sb->cap);
-	if (sb->data == NULL)
-		sb->failed = true;
-	else
-		sb->data[0] = '\0';
-}
-
-/* Make room for n more bytes plus the terminating NUL. */
-static bool
-sb_reserve(StrBuf *sb, size_t n)
-{
-	size_t		need;
-	size_t		newcap;
-	char	   *p;
-
-	if (sb->failed)
-		return false;
-	need = sb->len + n + 1;
-	if (need <= sb->cap)
-		return true;
-	newcap = sb->cap;
-	while (newcap < need)
-		newcap *= 2;
-	p = realloc(sb->data, newcap);
-	if (p == NULL)
-	{
-		sb->failed = true;
-		return false;
-	}
-	sb->data = p;
-	sb->cap = newcap;
-	return true;
-}
-
-static void
-sb_appendn(StrBuf *sb, const char *s, size_t n)
-{
-	if (!sb_reserve(sb, n))
-		return;
-	memcpy(sb->data + sb->len, s, n);
-	sb->len += n;
-	sb->data[sb->len] = '\0';
-}
-
-static void
-sb_append(StrBuf *sb, const char *s)
-{
-	sb_appendn(sb, s, strlen(s));
-}
-
-static void
-sb_appendc(StrBuf *sb, char c)
-{
-	sb_appendn(sb, &c, 1);
-}
-
-/* Hand the string to the caller, or free it and return NULL on failure. */
-static char *
-sb_finish(StrBuf *sb)
-{
-	if (sb->failed)
-	{
-		free(sb->data);
-		sb->data = NULL;
-		return NULL;
-	}
-	return sb->data;
-}
-
-/* RFC 3986 unreserved characters, which SigV4 never percent-encodes. */
-static bool
-is_unreserved(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		(c >= '0' && c <= '9') ||
-		c == '-' || c == '_' || c == '.' || c == '~';
-}
-
-/* Append the SigV4 URI encoding of s[0..n) to sb. */
-static void
-uri_encode_into(StrBuf *sb, const char *s, size_t n, bool keep_slash)
-{
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-	{
-		unsigned char c = (unsigned char) s[i];
-
-		if (is_unreserved(c) || (keep_slash && c == '/'))
-			sb_appendc(sb, (char) c);
-		else
-		{
-			char		enc[3];
-
-			enc[0] = '%';
-			enc[1] = hexdigits_upper[c >> 4];
-			enc[2] = hexdigits_upper[c & 0x0F];
-			sb_appendn(sb, enc, 3);
-		}
-	}
+	StoreBufAppend(sb, &c, 1);
 }
 
 /*
@@ -166,55 +51,7 @@ uri_encode_into(StrBuf *sb, const char *s, size_t n, bool keep_slash)
 char *
 SigV4UriEncode(const char *src, bool keep_slash)
 {
-	StrBuf		sb;
-
-	sb_init(&sb);
-	if (src != NULL)
-		uri_encode_into(&sb, src, strlen(src), keep_slash);
-	return sb_finish(&sb);
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/*
- * Percent-decode s[0..n) into a new malloc'd string (NULL if out of
- * memory).  A '%' not followed by two hex digits is kept literally, and
- * '+' is left alone: SigV4 query components are not form-encoded.
- */
-static char *
-uri_decode(const char *s, size_t n)
-{
-	char	   *out = malloc(n + 1);
-	size_t		i;
-	size_t		o = 0;
-
-	if (out == NULL)
-		return NULL;
-	for (i = 0; i < n; i++)
-	{
-		if (s[i] == '%' && i + 2 < n &&
-			hexval((unsigned char) s[i + 1]) >= 0 &&
-			hexval((unsigned char) s[i + 2]) >= 0)
-		{
-			out[o++] = (char) ((hexval((unsigned char) s[i + 1]) << 4) |
-							   hexval((unsigned char) s[i + 2]));
-			i += 2;
-		}
-		else
-			out[o++] = s[i];
-	}
-	out[o] = '\0';
-	return out;
+	return StoreUrlEncode(src, keep_slash);
 }
 
 /*
@@ -228,7 +65,7 @@ uri_decode(const char *s, size_t n)
  * wire path is used byte for byte.  An empty or NULL path is "/".
  */
 static void
-append_canonical_uri(StrBuf *sb, const SigV4Request *req)
+append_canonical_uri(StoreBuf *sb, const SigV4Request *req)
 {
 	const char *path = req->path;
 	size_t		plen;
@@ -245,7 +82,7 @@ append_canonical_uri(StrBuf *sb, const SigV4Request *req)
 	}
 	if (!req->normalize_path)
 	{
-		sb_append(sb, path);
+		StoreBufPuts(sb, path);
 		return;
 	}
 
@@ -295,7 +132,7 @@ append_canonical_uri(StrBuf *sb, const SigV4Request *req)
 	{
 		if (s > 0)
 			sb_appendc(sb, '/');
-		uri_encode_into(sb, path + segstart[s], seglen[s], false);
+		StoreBufAppendEncoded(sb, path + segstart[s], seglen[s], false);
 	}
 	if (nsegs > 0 && path[plen - 1] == '/')
 		sb_appendc(sb, '/');
@@ -325,7 +162,7 @@ query_param_cmp(const void *a, const void *b)
 static char *
 canonical_query_component(const char *s, size_t n)
 {
-	char	   *decoded = uri_decode(s, n);
+	char	   *decoded = StoreUrlDecode(s, n, false);
 	char	   *encoded;
 
 	if (decoded == NULL)
@@ -344,7 +181,7 @@ canonical_query_component(const char *s, size_t n)
  * then encoded value.  Empty pieces ("a&&b") are dropped.
  */
 static void
-append_canonical_query(StrBuf *sb, const char *q)
+append_canonical_query(StoreBuf *sb, const char *q)
 {
 	QueryParam *params;
 	int			nparams = 0;
@@ -405,9 +242,9 @@ append_canonical_query(StrBuf *sb, const char *q)
 	{
 		if (i > 0)
 			sb_appendc(sb, '&');
-		sb_append(sb, params[i].name);
+		StoreBufPuts(sb, params[i].name);
 		sb_appendc(sb, '=');
-		sb_append(sb, params[i].value);
+		StoreBufPuts(sb, params[i].value);
 	}
 
 done:
@@ -487,7 +324,7 @@ canonical_header_value(const char *v)
  * name are joined into one line with ',' in the order the caller gave them.
  */
 static void
-append_headers(const SigV4Request *req, StrBuf *canon, StrBuf *signed_list)
+append_headers(const SigV4Request *req, StoreBuf *canon, StoreBuf *signed_list)
 {
 	CanonHeader *hs;
 	int			n = req->nheaders;
@@ -539,12 +376,12 @@ append_headers(const SigV4Request *req, StrBuf *canon, StrBuf *signed_list)
 		{
 			if (first)
 			{
-				sb_append(canon, hs[i].name);
+				StoreBufPuts(canon, hs[i].name);
 				sb_appendc(canon, ':');
 			}
 			else
 				sb_appendc(canon, ',');
-			sb_append(canon, hs[i].value);
+			StoreBufPuts(canon, hs[i].value);
 			if (last)
 				sb_appendc(canon, '\n');
 		}
@@ -552,7 +389,7 @@ append_headers(const SigV4Request *req, StrBuf *canon, StrBuf *signed_list)
 		{
 			if (i > 0)
 				sb_appendc(signed_list, ';');
-			sb_append(signed_list, hs[i].name);
+			StoreBufPuts(signed_list, hs[i].name);
 		}
 	}
 
@@ -588,10 +425,9 @@ done:
 char *
 SigV4CanonicalRequest(const SigV4Request *req)
 {
-	StrBuf		sb;
+	StoreBuf	sb = {NULL, 0, 0, false};
 
-	sb_init(&sb);
-	sb_append(&sb, req->method ? req->method : "");
+	StoreBufPuts(&sb, req->method ? req->method : "");
 	sb_appendc(&sb, '\n');
 	append_canonical_uri(&sb, req);
 	sb_appendc(&sb, '\n');
@@ -601,8 +437,8 @@ SigV4CanonicalRequest(const SigV4Request *req)
 	sb_appendc(&sb, '\n');
 	append_headers(req, NULL, &sb);
 	sb_appendc(&sb, '\n');
-	sb_append(&sb, req->payload_hash ? req->payload_hash : SIGV4_EMPTY_SHA256);
-	return sb_finish(&sb);
+	StoreBufPuts(&sb, req->payload_hash ? req->payload_hash : SIGV4_EMPTY_SHA256);
+	return StoreBufFinish(&sb);
 }
 
 /*
@@ -610,15 +446,15 @@ SigV4CanonicalRequest(const SigV4Request *req)
  * caller has checked that req->amz_date holds at least 8 characters.
  */
 static void
-append_scope(StrBuf *sb, const SigV4Request *req)
+append_scope(StoreBuf *sb, const SigV4Request *req)
 {
-	sb_appendn(sb, req->amz_date, 8);
+	StoreBufAppend(sb, req->amz_date, 8);
 	sb_appendc(sb, '/');
-	sb_append(sb, req->region ? req->region : "");
+	StoreBufPuts(sb, req->region ? req->region : "");
 	sb_appendc(sb, '/');
-	sb_append(sb, req->service ? req->service : "");
+	StoreBufPuts(sb, req->service ? req->service : "");
 	sb_appendc(sb, '/');
-	sb_append(sb, SIGV4_TERMINATOR);
+	StoreBufPuts(sb, SIGV4_TERMINATOR);
 }
 
 static bool
@@ -639,21 +475,20 @@ amz_date_ok(const char *amz_date)
 char *
 SigV4StringToSign(const SigV4Request *req, const char *canonical_request)
 {
-	StrBuf		sb;
+	StoreBuf	sb = {NULL, 0, 0, false};
 	char		hash[65];
 
 	if (!amz_date_ok(req->amz_date) || canonical_request == NULL)
 		return NULL;
 	SigV4Sha256Hex(canonical_request, strlen(canonical_request), hash);
 
-	sb_init(&sb);
-	sb_append(&sb, SIGV4_ALGORITHM "\n");
-	sb_append(&sb, req->amz_date);
+	StoreBufPuts(&sb, SIGV4_ALGORITHM "\n");
+	StoreBufPuts(&sb, req->amz_date);
 	sb_appendc(&sb, '\n');
 	append_scope(&sb, req);
 	sb_appendc(&sb, '\n');
-	sb_append(&sb, hash);
-	return sb_finish(&sb);
+	StoreBufPuts(&sb, hash);
+	return StoreBufFinish(&sb);
 }
 
 /* HMAC-SHA256 of msg under key into out; false on an OpenSSL failure. */
@@ -718,19 +553,6 @@ SigV4SigningKey(const char *secret_access_key, const char *date8,
 					   region, service, key);
 }
 
-static void
-hex_encode(const unsigned char *bin, size_t n, char *hex)
-{
-	size_t		i;
-
-	for (i = 0; i < n; i++)
-	{
-		hex[2 * i] = hexdigits_lower[bin[i] >> 4];
-		hex[2 * i + 1] = hexdigits_lower[bin[i] & 0x0F];
-	}
-	hex[2 * n] = '\0';
-}
-
 static bool
 signature(const unsigned char key[32], const char *string_to_sign,
 		  char hex[65])
@@ -742,7 +564,7 @@ signature(const unsigned char key[32], const char *string_to_sign,
 		hex[0] = '\0';
 		return false;
 	}
-	hex_encode(mac, 32, hex);
+	StoreHexEncode(mac, 32, hex);
 	return true;
 }
 
@@ -779,7 +601,7 @@ SigV4Authorization(const SigV4Request *req, const char *access_key_id,
 	unsigned char key[32];
 	char		sig[65];
 	bool		ok;
-	StrBuf		sb;
+	StoreBuf	sb = {NULL, 0, 0, false};
 
 	if (!amz_date_ok(req->amz_date) || req->region == NULL ||
 		req->service == NULL || access_key_id == NULL ||
@@ -801,16 +623,15 @@ SigV4Authorization(const SigV4Request *req, const char *access_key_id,
 	if (!ok)
 		return NULL;
 
-	sb_init(&sb);
-	sb_append(&sb, SIGV4_ALGORITHM " Credential=");
-	sb_append(&sb, access_key_id);
+	StoreBufPuts(&sb, SIGV4_ALGORITHM " Credential=");
+	StoreBufPuts(&sb, access_key_id);
 	sb_appendc(&sb, '/');
 	append_scope(&sb, req);
-	sb_append(&sb, ", SignedHeaders=");
+	StoreBufPuts(&sb, ", SignedHeaders=");
 	append_headers(req, NULL, &sb);
-	sb_append(&sb, ", Signature=");
-	sb_append(&sb, sig);
-	return sb_finish(&sb);
+	StoreBufPuts(&sb, ", Signature=");
+	StoreBufPuts(&sb, sig);
+	return StoreBufFinish(&sb);
 }
 
 /*
@@ -832,7 +653,7 @@ SigV4Sha256Hex(const void *data, size_t len, char hex[65])
 		hex[0] = '\0';
 		return;
 	}
-	hex_encode(md, 32, hex);
+	StoreHexEncode(md, 32, hex);
 }
 
 /*

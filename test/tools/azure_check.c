@@ -30,39 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include <openssl/evp.h>
 
 #include "store/store.h"
-
-static const char *kind_names[] = {
-	"TELEM_OK", "TELEM_ERR_CONFIG", "TELEM_ERR_AUTH", "TELEM_ERR_NOT_FOUND",
-	"TELEM_ERR_NETWORK", "TELEM_ERR_PROTOCOL", "TELEM_ERR_DATA",
-	"TELEM_ERR_IO", "TELEM_ERR_CANCELED", "TELEM_ERR_OUT_OF_MEMORY"
-};
-
-static int
-fail(const TelemError *err)
-{
-	const char *kind = (err->kind >= 0 &&
-						(size_t) err->kind < sizeof(kind_names) / sizeof(kind_names[0])) ?
-		kind_names[err->kind] : "?";
-
-	printf("error kind=%s status=%ld code=%s: %s\n", kind, err->http_status,
-		   err->code[0] != '\0' ? err->code : "-", err->message);
-	return 2;
-}
-
-static long
-maxrss_kb(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_maxrss;
-}
+#include "tool_common.h"
 
 static void
 usage(void)
@@ -114,7 +87,7 @@ do_list(TelemStore *store, const char *prefix, const char *start_after,
 		if (!store->ops->list_page(store, prefix, start_after, token, &page,
 								   &err))
 		{
-			rc = fail(&err);
+			rc = ToolFail(&err);
 			break;
 		}
 		pages++;
@@ -156,7 +129,7 @@ do_get(TelemStore *store, const char *key, bool no_etag, const char *etag,
 	{
 		if (!store->ops->head(store, key, &info, &found, &err))
 		{
-			rc = fail(&err);
+			rc = ToolFail(&err);
 			goto done;
 		}
 		if (found)
@@ -170,15 +143,13 @@ do_get(TelemStore *store, const char *key, bool no_etag, const char *etag,
 
 	reader = store->ops->open(store, &obj, offset, &err);
 	if (reader == NULL)
-		rc = fail(&err);
+		rc = ToolFail(&err);
 	else
 	{
 		long long	total = 0;
 		ssize_t		n;
 		TelemReaderStats stats;
-		unsigned char digest[32];
-		unsigned int dlen = 0;
-		unsigned int i;
+		char		hex[2 * EVP_MAX_MD_SIZE + 1];
 
 		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 		while ((n = store->ops->read(reader, buf, read_size, &err)) > 0)
@@ -192,16 +163,14 @@ do_get(TelemStore *store, const char *key, bool no_etag, const char *etag,
 		{
 			fprintf(stderr, "read failed after %lld bytes, resumes=%d\n",
 					total, stats.resumes);
-			rc = fail(&err);
+			rc = ToolFail(&err);
 		}
 		else
 		{
-			EVP_DigestFinal_ex(md, digest, &dlen);
-			printf("size=%lld sha256=", total);
-			for (i = 0; i < dlen; i++)
-				printf("%02x", digest[i]);
-			printf(" resumes=%d bytes_read=%lld maxrss_kb=%ld\n",
-				   stats.resumes, (long long) stats.bytes_read, maxrss_kb());
+			ToolDigestHex(md, hex);
+			printf("size=%lld sha256=%s resumes=%d bytes_read=%lld maxrss_kb=%ld\n",
+				   total, hex, stats.resumes, (long long) stats.bytes_read,
+				   ToolMaxRssKb());
 		}
 	}
 done:
@@ -232,12 +201,12 @@ do_put(TelemStore *store, const char *key, const char *file,
 	if (w == NULL)
 	{
 		fclose(f);
-		return fail(&err);
+		return ToolFail(&err);
 	}
 	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
 		if (!store->ops->write(w, buf, n, &err))
 		{
-			rc = fail(&err);
+			rc = ToolFail(&err);
 			break;
 		}
 	if (rc == 0 && ferror(f))
@@ -247,13 +216,13 @@ do_put(TelemStore *store, const char *key, const char *file,
 	}
 	fclose(f);
 	if (rc == 0 && !store->ops->commit(w, &info, &err))
-		rc = fail(&err);
+		rc = ToolFail(&err);
 	AzureWriterStats(w, &stats);
 	store->ops->discard(w);
 	if (rc == 0)
 		printf("size=%lld etag=%s blocks=%d retries=%d maxrss_kb=%ld\n",
 			   (long long) info.size, info.etag, stats.blocks, stats.retries,
-			   maxrss_kb());
+			   ToolMaxRssKb());
 	return rc;
 }
 
@@ -399,7 +368,7 @@ main(int argc, char **argv)
 
 	store = AzureStoreCreate(&cfg, &err);
 	if (store == NULL)
-		return fail(&err);
+		return ToolFail(&err);
 
 	if (strcmp(mode, "list") == 0)
 		rc = do_list(store, arg, start_after, print_keys);
@@ -413,7 +382,7 @@ main(int argc, char **argv)
 		bool		found;
 
 		if (!store->ops->head(store, arg, &info, &found, &err))
-			rc = fail(&err);
+			rc = ToolFail(&err);
 		else if (!found)
 			printf("not found\n");
 		else
@@ -425,7 +394,7 @@ main(int argc, char **argv)
 	else if (strcmp(mode, "rm") == 0)
 	{
 		if (!store->ops->remove(store, arg, &err))
-			rc = fail(&err);
+			rc = ToolFail(&err);
 		else
 			printf("removed\n");
 	}

@@ -35,24 +35,7 @@
 #include <openssl/evp.h>
 
 #include "store/azure_token.h"
-
-static const char *kind_names[] = {
-	"TELEM_OK", "TELEM_ERR_CONFIG", "TELEM_ERR_AUTH", "TELEM_ERR_NOT_FOUND",
-	"TELEM_ERR_NETWORK", "TELEM_ERR_PROTOCOL", "TELEM_ERR_DATA",
-	"TELEM_ERR_IO", "TELEM_ERR_CANCELED", "TELEM_ERR_OUT_OF_MEMORY"
-};
-
-static int
-fail(const TelemError *err)
-{
-	const char *kind = (err->kind >= 0 &&
-						(size_t) err->kind < sizeof(kind_names) / sizeof(kind_names[0])) ?
-		kind_names[err->kind] : "?";
-
-	printf("error kind=%s status=%ld code=%s: %s\n", kind, err->http_status,
-		   err->code[0] != '\0' ? err->code : "-", err->message);
-	return 2;
-}
+#include "tool_common.h"
 
 static void
 usage(void)
@@ -228,7 +211,7 @@ main(int argc, char **argv)
 		if (!AzureTokenGet(&cfg, &token, &err))
 		{
 			AzureTokenCacheClear();
-			return fail(&err);
+			return ToolFail(&err);
 		}
 		fingerprint(token, fp);
 		printf("get=%d fetches=%lld lifetime=%ld token=%s\n", i,

@@ -34,18 +34,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include <openssl/evp.h>
 
 #include "store/store.h"
-
-static const char *kind_names[] = {
-	"TELEM_OK", "TELEM_ERR_CONFIG", "TELEM_ERR_AUTH", "TELEM_ERR_NOT_FOUND",
-	"TELEM_ERR_NETWORK", "TELEM_ERR_PROTOCOL", "TELEM_ERR_DATA",
-	"TELEM_ERR_IO", "TELEM_ERR_CANCELED", "TELEM_ERR_OUT_OF_MEMORY"
-};
+#include "tool_common.h"
 
 static struct timespec cancel_at;
 static bool no_commit = false;
@@ -64,18 +58,6 @@ deadline_hook(void)
 		(now.tv_sec == cancel_at.tv_sec && now.tv_nsec >= cancel_at.tv_nsec);
 }
 
-static int
-fail(const TelemError *err)
-{
-	const char *kind = (err->kind >= 0 &&
-						(size_t) err->kind < sizeof(kind_names) / sizeof(kind_names[0])) ?
-		kind_names[err->kind] : "?";
-
-	printf("error kind=%s status=%ld code=%s: %s\n", kind, err->http_status,
-		   err->code[0] != '\0' ? err->code : "-", err->message);
-	return 2;
-}
-
 /*
  * put: stream file (read_size bytes per write call) into key, commit, and
  * print what the store reports.
@@ -88,7 +70,6 @@ do_put(TelemStore *store, const char *key, const char *file,
 	TelemWriter *writer;
 	TelemObjectInfo info;
 	TelemWriterStats stats;
-	struct rusage ru;
 	FILE	   *f;
 	char	   *buf;
 	size_t		n;
@@ -107,13 +88,13 @@ do_put(TelemStore *store, const char *key, const char *file,
 		if (f != stdin)
 			fclose(f);
 		free(buf);
-		return writer == NULL ? fail(&err) : 1;
+		return writer == NULL ? ToolFail(&err) : 1;
 	}
 	while ((n = fread(buf, 1, read_size, f)) > 0)
 	{
 		if (!store->ops->write(writer, buf, n, &err))
 		{
-			rc = fail(&err);
+			rc = ToolFail(&err);
 			break;
 		}
 	}
@@ -123,7 +104,7 @@ do_put(TelemStore *store, const char *key, const char *file,
 		rc = 1;
 	}
 	if (rc == 0 && !no_commit && !store->ops->commit(writer, &info, &err))
-		rc = fail(&err);
+		rc = ToolFail(&err);
 	S3WriterStats(writer, &stats);
 	store->ops->discard(writer);
 	if (f != stdin)
@@ -132,13 +113,10 @@ do_put(TelemStore *store, const char *key, const char *file,
 	if (rc == 0 && no_commit)
 		printf("discarded parts=%d\n", stats.blocks);
 	else if (rc == 0)
-	{
-		getrusage(RUSAGE_SELF, &ru);
 		printf("size=%lld etag=%s parts=%d retries=%d bytes_written=%lld "
 			   "maxrss_kb=%ld\n",
 			   (long long) info.size, info.etag, stats.blocks, stats.retries,
-			   (long long) stats.bytes_written, ru.ru_maxrss);
-	}
+			   (long long) stats.bytes_written, ToolMaxRssKb());
 	return rc;
 }
 
@@ -345,7 +323,7 @@ main(int argc, char **argv)
 
 	store = S3StoreCreate(&cfg, &err);
 	if (store == NULL)
-		return fail(&err);
+		return ToolFail(&err);
 
 	if (strcmp(mode, "list") == 0)
 	{
@@ -360,7 +338,7 @@ main(int argc, char **argv)
 
 			if (!store->ops->list_page(store, arg, NULL, token, &page, &err))
 			{
-				rc = fail(&err);
+				rc = ToolFail(&err);
 				break;
 			}
 			pages++;
@@ -396,7 +374,7 @@ main(int argc, char **argv)
 		{
 			if (!store->ops->list_page(store, arg, NULL, NULL, &page, &err))
 			{
-				rc = fail(&err);
+				rc = ToolFail(&err);
 				goto get_done;
 			}
 			for (i = 0; i < page.nobjects; i++)
@@ -408,15 +386,13 @@ main(int argc, char **argv)
 
 		reader = store->ops->open(store, &obj, offset, &err);
 		if (reader == NULL)
-			rc = fail(&err);
+			rc = ToolFail(&err);
 		else
 		{
 			long long	total = 0;
 			ssize_t		n;
 			TelemReaderStats stats;
-			struct rusage ru;
-			unsigned char digest[32];
-			unsigned int dlen = 0;
+			char		hex[2 * EVP_MAX_MD_SIZE + 1];
 
 			EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 			while ((n = store->ops->read(reader, buf, read_size, &err)) > 0)
@@ -440,18 +416,14 @@ main(int argc, char **argv)
 			{
 				fprintf(stderr, "read failed after %lld bytes, resumes=%d\n",
 						total, stats.resumes);
-				rc = fail(&err);
+				rc = ToolFail(&err);
 			}
 			else
 			{
-				EVP_DigestFinal_ex(md, digest, &dlen);
-				getrusage(RUSAGE_SELF, &ru);
-				printf("size=%lld sha256=", total);
-				for (i = 0; i < (int) dlen; i++)
-					printf("%02x", digest[i]);
-				printf(" resumes=%d bytes_read=%lld maxrss_kb=%ld\n",
-					   stats.resumes, (long long) stats.bytes_read,
-					   ru.ru_maxrss);
+				ToolDigestHex(md, hex);
+				printf("size=%lld sha256=%s resumes=%d bytes_read=%lld "
+					   "maxrss_kb=%ld\n", total, hex, stats.resumes,
+					   (long long) stats.bytes_read, ToolMaxRssKb());
 			}
 		}
 get_done:
@@ -467,7 +439,7 @@ get_done:
 		bool		found;
 
 		if (!store->ops->head(store, arg, &info, &found, &err))
-			rc = fail(&err);
+			rc = ToolFail(&err);
 		else if (!found)
 		{
 			printf("not found\n");
@@ -482,7 +454,7 @@ get_done:
 	else if (strcmp(mode, "rm") == 0)
 	{
 		if (!store->ops->remove(store, arg, &err))
-			rc = fail(&err);
+			rc = ToolFail(&err);
 		else
 			printf("removed\n");
 	}
