@@ -18,7 +18,7 @@
 #      exit, whatever happens. Both stores hold objects in RAM: RGW (8 GiB
 #      memstore) frees deleted copies within seconds, Azurite only every 10
 #      minutes, so Azurite is restarted (and seeded again) before each round;
-#      peak memory is about 2.5x the data set in Azurite plus 2x in RGW;
+#      it still peaks at about 7 GB of RSS with the default sizes;
 #   2. writes the two sets as random bytes (incompressible, like compressed
 #      telemetry) and uploads each to RGW (bucket bench) and to Azurite
 #      (container src) under the same keys (not timed);
