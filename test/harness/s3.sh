@@ -23,7 +23,7 @@ REGION=${TELEM_S3_REGION:-us-east-1}
 # curl 7.88 signs but does not send x-amz-content-sha256; RGW (like AWS)
 # rejects a request without it, so send UNSIGNED-PAYLOAD explicitly.
 s3curl() {
-    curl -sS --noproxy '*' --fail-with-body \
+    curl -sS --globoff --noproxy '*' --fail-with-body \
         --aws-sigv4 "aws:amz:$REGION:s3" \
         --user "$TELEM_S3_ACCESS_KEY:$TELEM_S3_SECRET_KEY" \
         -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@"
