@@ -73,6 +73,15 @@ typedef struct TelemObjectPage
 	TelemObject *objects;
 	int			nobjects;
 	char	   *next_token;		/* NULL when this was the last page */
+
+	/*
+	 * list_level only: the "directories" one level below the prefix, each
+	 * the prefix plus one segment plus '/', in key order (S3
+	 * CommonPrefixes, Azure BlobPrefix, subdirectories).  malloc'd; freed by
+	 * TelemObjectPageFree.
+	 */
+	char	  **prefixes;
+	int			nprefixes;
 } TelemObjectPage;
 
 extern void TelemObjectPageFree(TelemObjectPage *page);
@@ -125,6 +134,16 @@ typedef struct TelemStoreOps
 	bool		(*list_page) (TelemStore *store, const char *prefix,
 							  const char *start_after, const char *token,
 							  TelemObjectPage *page, TelemError *err);
+	/*
+	 * One level of a delimited listing: the objects whose key starts with
+	 * prefix and has no '/' after it (in page->objects), and the common
+	 * prefixes one segment deeper (in page->prefixes).  prefix is "" or ends
+	 * in '/' (for the file store: an absolute directory path ending in '/').
+	 * token as for list_page.  NULL in a store that cannot list by level.
+	 */
+	bool		(*list_level) (TelemStore *store, const char *prefix,
+							   const char *token, TelemObjectPage *page,
+							   TelemError *err);
 	/* Open obj for streaming from byte offset 'offset'. */
 	TelemReader *(*open) (TelemStore *store, const TelemObject *obj,
 						  int64_t offset, TelemError *err);

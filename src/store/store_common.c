@@ -46,6 +46,9 @@ TelemObjectPageFree(TelemObjectPage *page)
 		free(page->objects[i].etag);
 	}
 	free(page->objects);
+	for (i = 0; i < page->nprefixes; i++)
+		free(page->prefixes[i]);
+	free(page->prefixes);
 	free(page->next_token);
 	memset(page, 0, sizeof(*page));
 }
