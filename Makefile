@@ -14,6 +14,9 @@ OBJS = \
 	src/telem_fdw.o \
 	src/option.o \
 	src/scan.o \
+	src/listing.o \
+	src/plan/prune.o \
+	src/plan/key_glob.o \
 	src/store_glue.o \
 	src/loader/object_set.o \
 	src/loader/pause_point.o \

@@ -34,6 +34,7 @@
 #include "utils/builtins.h"
 #include "utils/varlena.h"
 
+#include "plan/key_glob.h"
 #include "telem_fdw.h"
 
 /* Who may set an option beyond owning the object. */
@@ -419,6 +420,39 @@ parse_location(TelemOptions *opts)
 }
 
 /*
+ * A table's location may hold globs (*, **, ?, {a,b}) after the bucket or
+ * container: the literal text before the first one is what is listed, and
+ * listed keys are matched against the whole pattern.  A location ending in
+ * '/' covers everything below, as without globs.
+ */
+static void
+parse_location_glob(TelemOptions *opts)
+{
+	char		errbuf[128];
+	char	   *literal;
+	size_t		len = strlen(opts->prefix);
+
+	opts->glob = NULL;
+	if (!KeyGlobHasMeta(opts->prefix))
+		return;
+	if (!KeyGlobValidate(opts->prefix, errbuf, sizeof(errbuf)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid glob in location \"%s\": %s",
+						opts->location, errbuf),
+				 errhint("Globs are *, **, ? and {a,b}; write a literal one as \\*.")));
+	opts->glob = len > 0 && opts->prefix[len - 1] == '/' ?
+		psprintf("%s**", opts->prefix) : pstrdup(opts->prefix);
+	literal = KeyGlobLiteralPrefix(opts->prefix);
+	if (literal == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	opts->prefix = pstrdup(literal);
+	free(literal);
+}
+
+/*
  * Check a json_path by compiling it: the extractor's own parser is the one
  * authority on path syntax.
  */
@@ -574,6 +608,7 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 		{
 			opts->location = defGetString(def);
 			parse_location(opts);
+			parse_location_glob(opts);
 			if (opts->location_provider == PROVIDER_FILE && validating)
 				check_privilege(&local_location_def);
 		}

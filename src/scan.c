@@ -18,6 +18,7 @@
 
 #include "access/htup_details.h"
 #include "access/sysattr.h"
+#include "executor/executor.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "nodes/bitmapset.h"
@@ -27,6 +28,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "plan/key_glob.h"
 #include "telem_fdw.h"
 
 static void release_handles(void *arg);
@@ -94,16 +96,26 @@ scan_error_callback(void *arg)
 		errcontext("telem_fdw object \"%s\"", scan->object_url);
 }
 
+/* Hive's spelling of a NULL partition value. */
+#define HIVE_NULL_PARTITION "__HIVE_DEFAULT_PARTITION__"
+
 /*
- * Value of partition 'name' in key: the text after "name=" in a path
- * segment, percent-decoded; NULL when the key has no such segment.
+ * TelemPartitionValue
+ *		The value of partition 'name' in key: the text after "name=" in the
+ *		first path segment that has it, percent-decoded, into *value; Hive's
+ *		__HIVE_DEFAULT_PARTITION__ sets *isnull.  false when the key has no
+ *		such segment.  Only segments followed by '/' count, so a directory
+ *		prefix ("raw/day=21/") has the value its objects will have.
  */
-static char *
-partition_value(const char *key, const char *name)
+bool
+TelemPartitionValue(const char *key, const char *name, char **value,
+					bool *isnull)
 {
 	size_t		nlen = strlen(name);
 	const char *seg = key;
 
+	*value = NULL;
+	*isnull = false;
 	while (seg && *seg)
 	{
 		const char *end = strchr(seg, '/');
@@ -113,6 +125,12 @@ partition_value(const char *key, const char *name)
 			const char *v = seg + nlen + 1;
 			StringInfoData out;
 
+			if ((size_t) (end - v) == strlen(HIVE_NULL_PARTITION) &&
+				strncmp(v, HIVE_NULL_PARTITION, end - v) == 0)
+			{
+				*isnull = true;
+				return true;
+			}
 			initStringInfo(&out);
 			for (; v < end; v++)
 			{
@@ -127,11 +145,12 @@ partition_value(const char *key, const char *name)
 				else
 					appendStringInfoChar(&out, *v);
 			}
-			return out.data;
+			*value = out.data;
+			return true;
 		}
 		seg = end ? end + 1 : NULL;
 	}
-	return NULL;
+	return false;
 }
 
 /* Convert text to a column's type with its input function. */
@@ -141,13 +160,18 @@ column_input(TelemColumn *col, char *text)
 	return InputFunctionCall(&col->infunc, text, col->typioparam, col->typmod);
 }
 
-/* Compute the per-object values of metadata and partition columns. */
+/*
+ * Compute the per-object values of metadata and partition columns.  With
+ * soft, a partition value that does not parse marks the object
+ * unmatchable instead of raising an error.
+ */
 static void
-fill_object_values(TelemScan *scan)
+fill_object_values(TelemScan *scan, bool soft)
 {
 	TelemObject *obj = scan->object;
 	int			i;
 
+	scan->object_unmatchable = false;
 	for (i = 0; i < scan->ncolumns; i++)
 	{
 		TelemColumn *col = &scan->columns[i];
@@ -181,7 +205,27 @@ fill_object_values(TelemScan *scan)
 														   TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) obj->last_modified))));
 				break;
 			case COLUMN_PARTITION:
-				text = partition_value(obj->key, col->partition);
+				{
+					bool		isnull;
+
+					(void) TelemPartitionValue(obj->key, col->partition,
+											   &text, &isnull);
+
+					/*
+					 * Under a pruning qual, a value that is not of the
+					 * column's type is an object the qual cannot match.
+					 */
+					if (text != NULL && soft && col->pruned_by)
+					{
+						if (!TelemInputSafe(col, text, &scan->object_values[i]))
+						{
+							scan->object_unmatchable = true;
+							continue;
+						}
+						scan->object_nulls[i] = false;
+						continue;
+					}
+				}
 				break;
 			default:
 				break;
@@ -196,107 +240,121 @@ fill_object_values(TelemScan *scan)
 	}
 }
 
-/*
- * The loader's restriction as a listing page: a malloc'd copy, so that it is
- * freed like any other page.
- */
+/* Is pruning of objects on for this scan? */
 static bool
-restricted_page(TelemScan *scan, TelemObjectPage *page, TelemError *err)
+pruning_on(TelemScan *scan)
 {
-	int			i;
-
-	page->objects = calloc(Max(scan->nrestricted, 1), sizeof(TelemObject));
-	if (page->objects == NULL)
-		return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY, "out of memory");
-	for (i = 0; i < scan->nrestricted; i++)
-	{
-		const TelemObject *src = &scan->restricted[i];
-		TelemObject *dst = &page->objects[page->nobjects];
-
-		*dst = *src;
-		dst->key = strdup(src->key);
-		dst->etag = src->etag ? strdup(src->etag) : NULL;
-		page->nobjects++;
-		if (dst->key == NULL || (src->etag && dst->etag == NULL))
-			return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY, "out of memory");
-	}
-	page->next_token = NULL;
-	return true;
+	return telem_enable_pruning && scan->prune != NULL;
 }
 
-/* Fetch the next listing page; false when the listing is exhausted. */
+/*
+ * May the current object hold rows the query wants?  Checks the
+ * location's glob and the object quals, on the values the listing gives.
+ */
 static bool
-fetch_page(TelemScan *scan)
+admit_object(TelemScan *scan)
 {
-	TelemError	err;
-	char	   *token;
+	TupleTableSlot *slot = scan->qual_slot;
+	ExprContext *econtext = scan->qual_econtext;
 	bool		ok;
+	int			i;
 
-	if (scan->listing_done)
+	if (scan->opts->glob != NULL)
+	{
+		KeyGlobResult r = KeyGlobMatch(scan->opts->glob, scan->object->key);
+
+		if (r == KEY_GLOB_TOO_COMPLEX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("the glob in location \"%s\" is too complex to match",
+							scan->opts->location),
+					 errhint("Use fewer \"*\" in one segment.")));
+		if (r == KEY_GLOB_NO_MATCH)
+			return false;
+	}
+	if (!pruning_on(scan) || scan->prune->object_qual == NULL)
+		return true;
+	if (scan->object_unmatchable)
 		return false;
 
-	/* The new page replaces the old one, whose token we still need. */
-	token = scan->page.next_token ? pstrdup(scan->page.next_token) : NULL;
-	TelemObjectPageFree(&scan->page);
-	scan->page_pos = 0;
+	ExecClearTuple(slot);
+	for (i = 0; i < scan->ncolumns; i++)
+	{
+		slot->tts_values[i] = scan->object_values[i];
+		slot->tts_isnull[i] = scan->object_nulls[i];
+	}
+	ExecStoreVirtualTuple(slot);
+	econtext->ecxt_scantuple = slot;
+	ok = ExecQual(scan->prune->object_qual, econtext);
+	ResetExprContext(econtext);
+	return ok;
+}
 
-	memset(&err, 0, sizeof(err));
-	if (scan->restricted != NULL)
-		ok = restricted_page(scan, &scan->page, &err);
-	else
-		ok = scan->store->ops->list_page(scan->store, scan->opts->prefix, NULL,
-										 token, &scan->page, &err);
-	if (!ok)
-		TelemReportStoreError(&err, "list",
-							  TelemObjectUrl(scan->opts, scan->opts->prefix));
-	if (scan->page.next_token == NULL)
-		scan->listing_done = true;
-	scan->objects_listed += scan->page.nobjects;
-	scan->pages_listed++;
-	return true;
+/* Start the listing walk: bounds first, since they shape it. */
+static void
+start_listing(TelemScan *scan)
+{
+	if (scan->prune != NULL)
+	{
+		MemoryContextReset(scan->prunecxt);
+		TelemPruneEvaluate(scan->prune, scan->bound_econtext, scan->prunecxt);
+	}
+	TelemListingRestart(scan);
+	scan->listing_started = true;
 }
 
 /* Open the next object of the listing; false when there is none. */
 static bool
 open_next_object(TelemScan *scan)
 {
-	TelemObject *obj = NULL;
+	TelemObject *listed;
 	TelemError	err;
 	MemoryContext old;
 
-	while (obj == NULL)
+	if (!scan->listing_started)
+		start_listing(scan);
+
+	for (;;)
 	{
-		if (scan->page_pos >= scan->page.nobjects && !fetch_page(scan))
+		listed = TelemListingNext(scan);
+		if (listed == NULL)
 			return false;
-		if (scan->page_pos < scan->page.nobjects)
-		{
-			obj = &scan->page.objects[scan->page_pos++];
-			/* "folder" placeholders some tools create hold no records */
-			if (obj->key[0] != '\0' && obj->key[strlen(obj->key) - 1] == '/')
-				obj = NULL;
-		}
+		/* "folder" placeholders some tools create hold no records */
+		if (listed->key[0] != '\0' && listed->key[strlen(listed->key) - 1] == '/')
+			continue;
+
+		/* the object's own copy, for as long as it is being read */
+		MemoryContextReset(scan->objectcxt);
+		old = MemoryContextSwitchTo(scan->objectcxt);
+		scan->object = palloc(sizeof(TelemObject));
+		*scan->object = *listed;
+		scan->object->key = pstrdup(listed->key);
+		scan->object->etag = listed->etag ? pstrdup(listed->etag) : NULL;
+		scan->object_url = TelemObjectUrl(scan->opts, listed->key);
+		fill_object_values(scan, pruning_on(scan));
+		MemoryContextSwitchTo(old);
+		if (admit_object(scan))
+			break;
+		scan->objects_pruned++;
+		scan->object = NULL;
+		scan->object_url = NULL;
 	}
 
-	MemoryContextReset(scan->objectcxt);
 	old = MemoryContextSwitchTo(scan->objectcxt);
-
-	scan->object = obj;
-	scan->object_url = TelemObjectUrl(scan->opts, obj->key);
 	scan->object_eof = false;
 	scan->line_number = 0;
 	scan->object_rows = 0;
 	scan->object_start_bytes = scan->bytes_read;
 
 	memset(&err, 0, sizeof(err));
-	scan->reader = scan->store->ops->open(scan->store, obj, 0, &err);
+	scan->reader = scan->store->ops->open(scan->store, scan->object, 0, &err);
 	if (scan->reader == NULL)
 		TelemReportStoreError(&err, "open", scan->object_url);
-	scan->codec = CodecOpen(scan->opts->compression, obj->key, reader_read,
-							scan, &err);
+	scan->codec = CodecOpen(scan->opts->compression, scan->object->key,
+							reader_read, scan, &err);
 	if (scan->codec == NULL)
 		TelemReportStoreError(&err, "decompress", scan->object_url);
 
-	fill_object_values(scan);
 	scan->objects_read++;
 	scan->decoder->begin_object(scan);
 
@@ -350,7 +408,6 @@ release_handles(void *arg)
 	if (scan->reader)
 		scan->store->ops->close(scan->reader);
 	scan->reader = NULL;
-	TelemObjectPageFree(&scan->page);
 	if (scan->store)
 		scan->store->ops->destroy(scan->store);
 	scan->store = NULL;
@@ -454,6 +511,10 @@ TelemBeginScan(Relation rel, Oid userid, Bitmapset *needed, MemoryContext parent
 	scan->store = TelemOpenStore(scan->opts, userid);
 	scan->restricted = TelemRestrictedObjects(RelationGetRelid(rel),
 											  &scan->nrestricted);
+	scan->querycxt = parent;
+	scan->listing = TelemListingBegin(scan);
+	scan->prunecxt = AllocSetContextCreate(scancxt, "telem_fdw pruning bounds",
+										   ALLOCSET_SMALL_SIZES);
 
 	MemoryContextSwitchTo(old);
 	return scan;
@@ -533,15 +594,35 @@ TelemNextRow(TelemScan *scan, TupleTableSlot *slot)
 
 /*
  * TelemRescan
- *		Start over from the first object; the listing is taken afresh.
+ *		Start over from the first object.  Bounds are evaluated again
+ *		(Params may have changed); listing pages come from the statement's
+ *		cache.
  */
 void
 TelemRescan(TelemScan *scan)
 {
 	close_object(scan);
-	TelemObjectPageFree(&scan->page);
-	scan->page_pos = 0;
-	scan->listing_done = false;
+	scan->listing_started = false;
+}
+
+/*
+ * TelemScanSetPruning
+ *		Prune with what the planner recorded (plan/prune.c); ps is the scan
+ *		node, whose expression context evaluates the bounds.
+ */
+void
+TelemScanSetPruning(TelemScan *scan, PlanState *ps, List *fdw_exprs,
+					List *prune_private)
+{
+	MemoryContext old = MemoryContextSwitchTo(scan->scancxt);
+
+	scan->prune = TelemPruneBegin(scan, ps, fdw_exprs, prune_private);
+	scan->bound_econtext = ps->ps_ExprContext;
+	scan->qual_econtext = CreateExprContext(ps->state);
+	/* a copy: the relation's descriptor would need its pin released */
+	scan->qual_slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(scan->tupdesc),
+											   &TTSOpsVirtual);
+	MemoryContextSwitchTo(old);
 }
 
 /*

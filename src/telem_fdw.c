@@ -35,6 +35,14 @@ PG_MODULE_MAGIC;
 #define DEFAULT_ROWS_ESTIMATE	100000
 
 int			telem_default_max_line_size = 64 * 1024 * 1024;
+bool		telem_enable_pruning = true;
+int			telem_objects_in_flight = 4;
+
+/* What planning learns about a table, from GetForeignRelSize on. */
+typedef struct TelemPlanInfo
+{
+	TelemPrunePlan *prune;
+} TelemPlanInfo;
 
 void		_PG_init(void);
 
@@ -78,6 +86,20 @@ _PG_init(void)
 							&telem_default_max_line_size,
 							64 * 1024 * 1024, 1024, MaxAllocSize / 2,
 							PGC_USERSET, GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+	DefineCustomBoolVariable("telem_fdw.enable_pruning",
+							 "Skips prefixes and objects that quals on partition and metadata columns rule out.",
+							 "Off lists and opens every object of the location, as a check or a benchmark.",
+							 &telem_enable_pruning,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("telem_fdw.objects_in_flight",
+							"Objects a scan downloads at once, the one being decoded included.",
+							"1 reads one object after the other, with no prefetch.",
+							&telem_objects_in_flight,
+							4, 1, 64,
+							PGC_USERSET, 0,
 							NULL, NULL, NULL);
 	DefineCustomStringVariable("telem_fdw.azure_authority_host",
 							   "Base URL of the Entra ID token endpoint for client credentials.",
@@ -138,8 +160,10 @@ telemGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 					   Oid foreigntableid)
 {
 	double		tuples;
+	TelemPlanInfo *info = palloc0(sizeof(TelemPlanInfo));
 
-	(void) foreigntableid;
+	info->prune = TelemClassifyQuals(baserel, foreigntableid);
+	baserel->fdw_private = info;
 	tuples = baserel->tuples > 0 ? baserel->tuples : DEFAULT_ROWS_ESTIMATE;
 	baserel->rows = clamp_row_est(tuples *
 								  clauselist_selectivity(root,
@@ -194,13 +218,19 @@ telemGetForeignPlan(PlannerInfo *root, RelOptInfo *baserel,
 					Oid foreigntableid, ForeignPath *best_path,
 					List *tlist, List *scan_clauses, Plan *outer_plan)
 {
+	TelemPlanInfo *info = (TelemPlanInfo *) baserel->fdw_private;
+	List	   *fdw_exprs = NIL;
+	List	   *prune_private;
+
 	(void) root;
-	(void) foreigntableid;
 	(void) best_path;
 
+	prune_private = TelemPrunePlanToPrivate(info->prune, foreigntableid,
+											baserel->relid, &fdw_exprs);
 	scan_clauses = extract_actual_clauses(scan_clauses, false);
 	return make_foreignscan(tlist, scan_clauses, baserel->relid,
-							NIL, list_make1(needed_columns(baserel)),
+							fdw_exprs,
+							list_make2(needed_columns(baserel), prune_private),
 							NIL, NIL, outer_plan);
 }
 
@@ -226,6 +256,7 @@ telemBeginForeignScan(ForeignScanState *node, int eflags)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	Bitmapset  *needed = NULL;
+	List	   *prune_private;
 	ListCell   *lc;
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
@@ -237,6 +268,10 @@ telemBeginForeignScan(ForeignScanState *node, int eflags)
 	node->fdw_state = TelemBeginScan(node->ss.ss_currentRelation,
 									 scan_user(node), needed,
 									 node->ss.ps.state->es_query_cxt);
+	prune_private = (List *) lsecond(fsplan->fdw_private);
+	if (fsplan->fdw_exprs != NIL)
+		TelemScanSetPruning((TelemScan *) node->fdw_state, &node->ss.ps,
+							fsplan->fdw_exprs, prune_private);
 }
 
 static TupleTableSlot *
@@ -267,6 +302,8 @@ telemExplainForeignScan(ForeignScanState *node, ExplainState *es)
 {
 	TelemOptions *opts;
 	TelemScan  *scan = (TelemScan *) node->fdw_state;
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	const char *quals = TelemPruneQualText((List *) lsecond(fsplan->fdw_private));
 
 	opts = scan ? scan->opts :
 		TelemGetOptions(RelationGetRelid(node->ss.ss_currentRelation));
@@ -277,11 +314,27 @@ telemExplainForeignScan(ForeignScanState *node, ExplainState *es)
 						opts->format == FORMAT_JSONL ? "jsonl" :
 						opts->format == FORMAT_CSV ? "csv" : "text", es);
 	ExplainPropertyText("Telem Compression", CodecName(opts->compression), es);
+	if (opts->glob != NULL)
+		ExplainPropertyText("Telem Glob", opts->glob, es);
+	if (quals != NULL)
+		ExplainPropertyText("Telem Pruning Quals", quals, es);
+
+	/* before a run, where listing starts; after one, what was listed */
+	if (es->analyze && scan)
+		ExplainPropertyList("Telem Prefixes", TelemListingPrefixes(scan), es);
+	else
+		ExplainPropertyList("Telem Prefixes",
+							list_make1(TelemObjectUrl(opts, opts->prefix)), es);
 
 	if (es->analyze && scan)
 	{
 		ExplainPropertyInteger("Telem Listing Pages", NULL, scan->pages_listed, es);
 		ExplainPropertyInteger("Telem Objects Listed", NULL, scan->objects_listed, es);
+		ExplainPropertyInteger("Telem Objects Pruned", NULL, scan->objects_pruned, es);
+		if (scan->prefixes_pruned > 0)
+			ExplainPropertyInteger("Telem Prefixes Pruned", NULL, scan->prefixes_pruned, es);
+		if (scan->keys_looked_up > 0)
+			ExplainPropertyInteger("Telem Keys Looked Up", NULL, scan->keys_looked_up, es);
 		ExplainPropertyInteger("Telem Objects Read", NULL, scan->objects_read, es);
 		if (es->costs)
 			ExplainPropertyInteger("Telem Bytes Read", "bytes", scan->bytes_read, es);

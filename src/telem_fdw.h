@@ -22,6 +22,8 @@
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
 #include "nodes/pg_list.h"
 #include "utils/memutils.h"
 #include "utils/palloc.h"
@@ -128,6 +130,8 @@ typedef struct TelemOptions
 									 * implies, NULL for az:// */
 	char	   *prefix;			/* key prefix, or absolute path (file) */
 	char	   *url_base;		/* object URL = url_base || key */
+	char	   *glob;			/* key pattern when location has globs, else
+								 * NULL; prefix is then its literal start */
 	TelemFormat format;
 	TelemCompression compression;
 	int			max_line_size;	/* bytes */
@@ -165,11 +169,67 @@ typedef struct TelemColumn
 	char	   *json_path;		/* jsonl: path; defaults to the column name */
 	char	   *partition;		/* partition name for COLUMN_PARTITION */
 	TelemEpochUnit epoch;
+	bool		pruned_by;		/* a pruning qual reads this column */
 	bool		is_json;		/* json or jsonb: strings stay quoted */
 	int			field;			/* jsonl: index into the extractor's output */
 } TelemColumn;
 
 struct TelemScan;
+struct TelemListing;
+
+/* in plan/prune.c: one bound as the planner found it */
+typedef struct TelemPruneBound
+{
+	AttrNumber	attnum;
+	Oid			opno;			/* commuted: the column is on the left */
+	Oid			collid;
+	bool		is_array;		/* column op ANY/ALL (array) */
+	bool		use_or;			/* ANY */
+	Expr	   *rhs;
+} TelemPruneBound;
+
+/* in plan/prune.c: what the planner found in a table's quals */
+typedef struct TelemPrunePlan
+{
+	List	   *object_quals;	/* Expr: quals on partition/metadata only */
+	List	   *bounds;			/* TelemPruneBound * */
+} TelemPrunePlan;
+
+/* What a bound on the key column can do for the listing. */
+typedef enum TelemKeyOp
+{
+	KEYOP_NONE,
+	KEYOP_EQ,					/* _key = c, _key = ANY(array): lookups */
+	KEYOP_GT,					/* _key > c: start after c */
+	KEYOP_GE					/* _key >= c */
+} TelemKeyOp;
+
+/* in plan/prune.c: one bound in the executor */
+typedef struct TelemBoundState
+{
+	AttrNumber	attnum;
+	FmgrInfo	fn;
+	Oid			collid;
+	bool		is_array;
+	bool		use_or;
+	TelemKeyOp	keyop;
+	ExprState  *rhs;
+	Oid			rhs_type;
+	/* from TelemPruneEvaluate */
+	bool		isnull;
+	int			nvalues;
+	Datum	   *values;
+	bool	   *nulls;
+} TelemBoundState;
+
+typedef struct TelemPruneState
+{
+	ExprState  *object_qual;	/* NULL when there are none */
+	int			nquals;
+	int			nbounds;
+	int			npartition_bounds;
+	TelemBoundState *bounds;
+} TelemPruneState;
 
 /* A record decoder: one per format. */
 typedef struct TelemDecoderOps
@@ -202,11 +262,22 @@ typedef struct TelemScan
 	TelemStore *store;
 	const TelemObject *restricted;	/* NULL: list the location */
 	int			nrestricted;
-	TelemObjectPage page;
-	int			page_pos;
-	bool		listing_done;
+	struct TelemListing *listing;
+	MemoryContext querycxt;		/* the statement's: its listing cache */
 	int64		objects_listed;
 	int64		pages_listed;
+
+	/* pruning (plan/prune.c); NULL when the quals give none */
+	TelemPruneState *prune;
+	bool		listing_started;
+	MemoryContext prunecxt;		/* bound values; reset per (re)scan */
+	ExprContext *bound_econtext;	/* the node's: bounds' Params */
+	ExprContext *qual_econtext; /* object quals run on qual_slot */
+	TupleTableSlot *qual_slot;
+	bool		object_unmatchable; /* a pruned-by partition did not parse */
+	int64		objects_pruned;
+	int64		prefixes_pruned;
+	int64		keys_looked_up;
 
 	/* the current object */
 	TelemObject *object;		/* points into page; NULL between objects */
@@ -241,10 +312,33 @@ typedef struct TelemScan
 /* in scan.c */
 extern TelemScan *TelemBeginScan(Relation rel, Oid userid, Bitmapset *needed,
 								 MemoryContext parent);
+extern void TelemScanSetPruning(TelemScan *scan, PlanState *ps,
+								List *fdw_exprs, List *prune_private);
+extern bool TelemPartitionValue(const char *key, const char *name,
+								char **value, bool *isnull);
 extern bool TelemNextRow(TelemScan *scan, TupleTableSlot *slot);
 extern void TelemRescan(TelemScan *scan);
 extern void TelemEndScan(TelemScan *scan);
 extern int	TelemReadObject(TelemScan *scan, void *buf, int minread, int maxread);
+
+/* in plan/prune.c */
+extern TelemPrunePlan *TelemClassifyQuals(RelOptInfo *baserel, Oid relid);
+extern List *TelemPrunePlanToPrivate(TelemPrunePlan *pp, Oid relid,
+									 Index scanrelid, List **fdw_exprs);
+extern const char *TelemPruneQualText(List *prune_private);
+extern TelemPruneState *TelemPruneBegin(TelemScan *scan, PlanState *ps,
+										List *fdw_exprs, List *prune_private);
+extern void TelemPruneEvaluate(TelemPruneState *st, ExprContext *econtext,
+							   MemoryContext cxt);
+extern bool TelemPruneDir(TelemPruneState *st, TelemScan *scan,
+						  const char *prefix, bool *all_bound);
+extern bool TelemInputSafe(TelemColumn *col, char *text, Datum *out);
+
+/* in listing.c */
+extern struct TelemListing *TelemListingBegin(TelemScan *scan);
+extern void TelemListingRestart(TelemScan *scan);
+extern TelemObject *TelemListingNext(TelemScan *scan);
+extern List *TelemListingPrefixes(TelemScan *scan);
 
 /* in loader/object_set.c */
 extern const TelemObject *TelemRestrictedObjects(Oid relid, int *nobjects);
@@ -267,5 +361,7 @@ extern const TelemDecoderOps TelemCopyDecoder;
 
 /* in telem_fdw.c */
 extern int	telem_default_max_line_size;
+extern bool telem_enable_pruning;
+extern int	telem_objects_in_flight;
 
 #endif							/* TELEM_FDW_H */
