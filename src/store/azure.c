@@ -10,7 +10,8 @@
  * blob name percent-encoded once with '/' kept; that same path is sent and
  * signed.
  *
- * Listing uses List Blobs with its opaque marker as the page token.  Azure
+ * Listing uses List Blobs with its opaque marker as the page token (a
+ * listing by level adds delimiter=/ and reads <BlobPrefix>).  Azure
  * has no "start after": the marker cannot be built from a key, so with
  * start_after we list from the prefix and drop keys <= start_after on our
  * side.  That reads the older pages once more, but it is exact and needs
@@ -338,15 +339,16 @@ az_check_key(AzureStore *s, const char *key, const char *verb,
 }
 
 /*
- * list_page: one List Blobs page of blobs under prefix, continuing at
- * token (NULL for the first page).  Keys <= start_after are dropped here;
- * see the file header.
+ * One List Blobs page of blobs under prefix, continuing at token (NULL for
+ * the first page); with delimited, one level only (delimiter=/, which
+ * brings <BlobPrefix> entries).  Keys <= start_after are dropped here; see
+ * the file header.
  */
 static bool
-az_list_page(TelemStore *store, const char *prefix, const char *start_after,
-			 const char *token, TelemObjectPage *page, TelemError *err)
+az_list(AzureStore *s, const char *prefix, const char *start_after,
+		const char *token, bool delimited, TelemObjectPage *page,
+		TelemError *err)
 {
-	AzureStore *s = (AzureStore *) store;
 	char	   *enc_prefix = NULL;
 	char	   *enc_token = NULL;
 	char	   *query = NULL;
@@ -365,7 +367,8 @@ az_list_page(TelemStore *store, const char *prefix, const char *start_after,
 	enc_prefix = AzureUrlEncode(prefix, false);
 	enc_token = token != NULL ? AzureUrlEncode(token, false) : NULL;
 	if (enc_prefix != NULL && (token == NULL || enc_token != NULL))
-		query = StorePrintf("restype=container&comp=list&maxresults=%d%s%s%s%s",
+		query = StorePrintf("restype=container&comp=list%s&maxresults=%d%s%s%s%s",
+							delimited ? "&delimiter=%2F" : "",
 							s->page_size,
 							prefix[0] != '\0' ? "&prefix=" : "",
 							prefix[0] != '\0' ? enc_prefix : "",
@@ -419,6 +422,29 @@ done:
 	free(query);
 	free(path);
 	return ok;
+}
+
+/* list_page: see az_list. */
+static bool
+az_list_page(TelemStore *store, const char *prefix, const char *start_after,
+			 const char *token, TelemObjectPage *page, TelemError *err)
+{
+	return az_list((AzureStore *) store, prefix, start_after, token, false,
+				   page, err);
+}
+
+/*
+ * list_level: one delimited List Blobs page.  A blob named like the prefix
+ * (a zero-byte "folder" marker) is not an object of the level: dropped.
+ */
+static bool
+az_list_level(TelemStore *store, const char *prefix, const char *token,
+			  TelemObjectPage *page, TelemError *err)
+{
+	if (!az_list((AzureStore *) store, prefix, NULL, token, true, page, err))
+		return false;
+	StorePageDropKey(page, prefix);
+	return true;
 }
 
 /*
@@ -893,6 +919,7 @@ az_destroy(TelemStore *store)
 
 static const TelemStoreOps azure_ops = {
 	.list_page = az_list_page,
+	.list_level = az_list_level,
 	.open = az_open,
 	.read = RangedReaderRead,
 	.close = RangedReaderClose,

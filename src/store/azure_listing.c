@@ -162,6 +162,58 @@ parse_properties(const xmlNode *props, TelemObject *obj, bool *size_seen,
 }
 
 /*
+ * The text of a <Name> element into *name (malloc'd, replacing what was
+ * there), decoded when sent with Encoded="true".
+ */
+static bool
+parse_name(const xmlNode *node, char **name, TelemError *err)
+{
+	char	   *text = XmlElementText(node);
+
+	if (text == NULL)
+		return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
+							 "out of memory parsing an Azure listing");
+	if (attr_is_true(node, "Encoded"))
+	{
+		bool		bad;
+		char	   *dec = decode_name(text, &bad);
+
+		free(text);
+		if (dec == NULL)
+			return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
+								 "out of memory parsing an Azure listing");
+		if (bad)
+		{
+			free(dec);
+			return TelemSetError(err, TELEM_ERR_PROTOCOL,
+								 "malformed encoded <Name> in Azure listing");
+		}
+		text = dec;
+	}
+	free(*name);
+	*name = text;
+	return true;
+}
+
+/*
+ * The <Name> of one <BlobPrefix> (a delimited listing) into *prefix.
+ * false with err set when it is missing, empty or malformed.
+ */
+static bool
+parse_blob_prefix(const xmlNode *bp, char **prefix, TelemError *err)
+{
+	const xmlNode *child;
+
+	for (child = bp->children; child != NULL; child = child->next)
+		if (XmlIsElement(child, "Name") && !parse_name(child, prefix, err))
+			return false;
+	if (*prefix == NULL || (*prefix)[0] == '\0')
+		return TelemSetError(err, TELEM_ERR_PROTOCOL,
+							 "Azure listing <BlobPrefix> without a <Name>");
+	return true;
+}
+
+/*
  * Fill obj from one <Blob>.  false with err set when Name or
  * Content-Length is missing or a value is malformed; obj may then own
  * memory, which the caller frees with the page.  *skip is set for an
@@ -179,30 +231,8 @@ parse_blob(const xmlNode *blob, TelemObject *obj, bool *skip, TelemError *err)
 	{
 		if (XmlIsElement(child, "Name"))
 		{
-			char	   *text = XmlElementText(child);
-
-			if (text == NULL)
-				return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
-									 "out of memory parsing an Azure listing");
-			if (attr_is_true(child, "Encoded"))
-			{
-				bool		bad;
-				char	   *dec = decode_name(text, &bad);
-
-				free(text);
-				if (dec == NULL)
-					return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
-										 "out of memory parsing an Azure listing");
-				if (bad)
-				{
-					free(dec);
-					return TelemSetError(err, TELEM_ERR_PROTOCOL,
-										 "malformed encoded <Name> in Azure listing");
-				}
-				text = dec;
-			}
-			free(obj->key);
-			obj->key = text;
+			if (!parse_name(child, &obj->key, err))
+				return false;
 		}
 		else if (XmlIsElement(child, "Properties"))
 		{
@@ -230,6 +260,7 @@ AzureParseListing(const char *xml, size_t len, TelemObjectPage *page,
 	xmlNode    *child;
 	xmlNode    *blobs = NULL;
 	int			nblobs = 0;
+	int			nprefixes = 0;
 	char	   *marker = NULL;
 	bool		ok = true;
 
@@ -272,20 +303,33 @@ AzureParseListing(const char *xml, size_t len, TelemObjectPage *page,
 	if (ok && blobs != NULL)
 	{
 		for (child = blobs->children; child != NULL; child = child->next)
+		{
 			if (XmlIsElement(child, "Blob"))
 				nblobs++;
-		if (nblobs > 0)
-		{
-			page->objects = calloc(nblobs, sizeof(TelemObject));
-			if (page->objects == NULL)
-				ok = TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
-								   "out of memory parsing an Azure listing");
+			else if (XmlIsElement(child, "BlobPrefix"))
+				nprefixes++;
 		}
+		if (nblobs > 0 &&
+			(page->objects = calloc(nblobs, sizeof(TelemObject))) == NULL)
+			ok = TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
+							   "out of memory parsing an Azure listing");
+		if (ok && nprefixes > 0 &&
+			(page->prefixes = calloc(nprefixes, sizeof(char *))) == NULL)
+			ok = TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
+							   "out of memory parsing an Azure listing");
 		for (child = blobs->children; ok && child != NULL; child = child->next)
 		{
 			TelemObject *obj;
 			bool		skip;
 
+			if (XmlIsElement(child, "BlobPrefix"))
+			{
+				/* counted first, as below */
+				ok = parse_blob_prefix(child,
+									   &page->prefixes[page->nprefixes++],
+									   err);
+				continue;
+			}
 			if (!XmlIsElement(child, "Blob"))
 				continue;
 			/* count it first so that a failure frees what it allocated */

@@ -27,8 +27,9 @@
  * into *page, which must not own anything yet.  On success page->objects
  * holds every <Blob> in document order (a name sent with Encoded="true" is
  * decoded; a hierarchical-namespace directory, ResourceType "directory",
- * is left out) and page->next_token is a non-empty <NextMarker>, else
- * NULL.  On failure returns false with err filled in (TELEM_ERR_PROTOCOL
+ * is left out), page->prefixes every <BlobPrefix><Name> (a delimited
+ * listing; decoded likewise) in document order, and page->next_token is a
+ * non-empty <NextMarker>, else NULL.  On failure returns false with err filled in (TELEM_ERR_PROTOCOL
  * for a malformed reply, TELEM_ERR_OUT_OF_MEMORY) and *page left empty.
  */
 extern bool AzureParseListing(const char *xml, size_t len,

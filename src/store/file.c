@@ -27,8 +27,14 @@
  * - An unreadable directory fails the listing (TELEM_ERR_IO) instead of
  *	 being skipped, since skipping would silently drop data.
  *
+ * A listing by level (list_level) reads one directory: its files, chosen
+ * as above, and its subdirectories (not hidden, not symlinks) as prefixes
+ * "DIR/name/"; each list sorted in byte order, in one page.
+ *
  * The etag is "<mtime seconds>.<mtime nanoseconds>-<size>" in hex, so a
- * rewrite or an append shows up as a change to whoever compares etags.
+ * rewrite or an append shows up as a change to whoever compares etags;
+ * head() reports the same etag.  The store is read-only: head is its only
+ * write-side operation.
  *
  * Plain C; no postgres.h (see store.h).
  *
@@ -110,6 +116,16 @@ path_join(const char *dir, const char *name)
 	return p;
 }
 
+/* The etag of a file with status st; see the file header. */
+static void
+format_etag(const struct stat *st, char *buf, size_t size)
+{
+	snprintf(buf, size, "%llx.%lx-%llx",
+			 (unsigned long long) st->st_mtim.tv_sec,
+			 (unsigned long) st->st_mtim.tv_nsec,
+			 (unsigned long long) st->st_size);
+}
+
 /*
  * Add one file to the list; takes ownership of path (freed on failure).
  */
@@ -134,11 +150,7 @@ list_add(FileList *list, char *path, const struct stat *st, TelemError *err)
 		list->cap = newcap;
 	}
 
-	snprintf(etag, sizeof(etag), "%llx.%lx-%llx",
-			 (unsigned long long) st->st_mtim.tv_sec,
-			 (unsigned long) st->st_mtim.tv_nsec,
-			 (unsigned long long) st->st_size);
-
+	format_etag(st, etag, sizeof(etag));
 	obj = &list->items[list->n];
 	obj->key = path;
 	obj->size = (int64_t) st->st_size;
@@ -452,6 +464,165 @@ file_list_page(TelemStore *store, const char *prefix, const char *start_after,
 	return true;
 }
 
+static int
+prefix_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * list_level: the entries of directory prefix (absolute, ending in '/'),
+ * one level deep, in one page.  Files are chosen as in the recursive walk
+ * (regular files and symlinks to them; hidden and backup names skipped);
+ * real subdirectories that are not hidden become prefixes "PREFIXname/".
+ * Symlinks to directories are neither, as the walk does not descend them.
+ */
+static bool
+file_list_level(TelemStore *store, const char *prefix, const char *token,
+				TelemObjectPage *page, TelemError *err)
+{
+	FileList	list;
+	NameList	nl;
+	char	  **dirs = NULL;
+	int			ndirs = 0;
+	size_t		plen;
+	bool		ok = true;
+	int			i;
+
+	(void) store;
+	memset(page, 0, sizeof(*page));
+	memset(&list, 0, sizeof(list));
+
+	if (token != NULL)
+		return TelemSetError(err, TELEM_ERR_CONFIG,
+							 "file store listings have a single page");
+	if (prefix == NULL || prefix[0] != '/')
+		return TelemSetError(err, TELEM_ERR_CONFIG,
+							 "file prefix \"%s\" is not an absolute path",
+							 prefix ? prefix : "");
+	plen = strlen(prefix);
+	if (prefix[plen - 1] != '/')
+		return TelemSetError(err, TELEM_ERR_CONFIG,
+							 "file prefix \"%s\" does not end in '/'", prefix);
+	if (plen >= PATH_MAX)
+		return TelemSetError(err, TELEM_ERR_CONFIG, "file prefix is too long");
+
+	if (telem_interrupt_hook != NULL && telem_interrupt_hook())
+		return TelemSetError(err, TELEM_ERR_CANCELED, "listing canceled");
+	if (!read_names(prefix, "", false, &nl, err))
+		return false;
+	if (nl.n > 0 && (dirs = calloc(nl.n, sizeof(char *))) == NULL)
+		ok = TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY, "out of memory");
+
+	for (i = 0; ok && i < nl.n; i++)
+	{
+		char	   *path = path_join(prefix, nl.names[i]);
+		struct stat st;
+
+		if (path == NULL)
+		{
+			ok = TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY, "out of memory");
+			break;
+		}
+		if (lstat(path, &st) != 0)
+		{
+			int			e = errno;
+
+			/* deleted between readdir and lstat: simply not there */
+			if (e != ENOENT)
+				ok = TelemSetError(err, errno_kind(e),
+								   "could not stat file \"%s\": %s",
+								   path, strerror(e));
+			free(path);
+			continue;
+		}
+		if (S_ISDIR(st.st_mode))
+		{
+			size_t		n = strlen(path);
+			char	   *dir = realloc(path, n + 2);
+
+			if (dir == NULL)
+			{
+				free(path);
+				ok = TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY, "out of memory");
+				break;
+			}
+			dir[n] = '/';
+			dir[n + 1] = '\0';
+			dirs[ndirs++] = dir;
+			continue;
+		}
+		/* a symlink counts if it leads to a regular file; dangling: skip */
+		if (S_ISLNK(st.st_mode) && stat(path, &st) != 0)
+		{
+			free(path);
+			continue;
+		}
+		if (S_ISREG(st.st_mode))
+			ok = list_add(&list, path, &st, err);	/* owns path */
+		else
+			free(path);			/* FIFO, socket, device, link to a dir */
+	}
+	names_free(&nl);
+
+	if (!ok)
+	{
+		for (i = 0; i < ndirs; i++)
+			free(dirs[i]);
+		free(dirs);
+		list_free(&list);
+		return false;
+	}
+	if (list.n > 1)
+		qsort(list.items, (size_t) list.n, sizeof(TelemObject), object_cmp);
+	if (ndirs > 1)
+		qsort(dirs, (size_t) ndirs, sizeof(char *), prefix_cmp);
+	page->objects = list.items;
+	page->nobjects = list.n;
+	page->prefixes = dirs;
+	page->nprefixes = ndirs;
+	return true;
+}
+
+/*
+ * head: size, etag and mtime of the file at key (an absolute path; a
+ * symlink is followed).  A missing path is *found = false; anything but a
+ * regular file is an error, as open() would refuse it.  The file store
+ * keeps no metadata, so source_tag is always "".
+ */
+static bool
+file_head(TelemStore *store, const char *key, TelemObjectInfo *info,
+		  bool *found, TelemError *err)
+{
+	struct stat st;
+
+	(void) store;
+	memset(info, 0, sizeof(*info));
+	*found = false;
+	if (key == NULL || key[0] != '/')
+		return TelemSetError(err, TELEM_ERR_CONFIG,
+							 "file key \"%s\" is not an absolute path",
+							 key ? key : "");
+	if (stat(key, &st) != 0)
+	{
+		int			e = errno;
+
+		if (errno_kind(e) == TELEM_ERR_NOT_FOUND)
+			return true;
+		return TelemSetError(err, errno_kind(e),
+							 "could not stat file \"%s\": %s", key,
+							 strerror(e));
+	}
+	if (!S_ISREG(st.st_mode))
+		return TelemSetError(err, TELEM_ERR_IO,
+							 "\"%s\" is not a regular file", key);
+	info->size = (int64_t) st.st_size;
+	format_etag(&st, info->etag, sizeof(info->etag));
+	info->last_modified = (int64_t) st.st_mtim.tv_sec;
+	*found = true;
+	return true;
+}
+
 /*
  * open: open obj->key (following a symlink to a regular file) and position
  * it at 'offset'.  Anything but a regular file is refused.
@@ -583,10 +754,13 @@ file_destroy(TelemStore *store)
 
 static const TelemStoreOps file_store_ops = {
 	.list_page = file_list_page,
+	.list_level = file_list_level,
 	.open = file_open,
 	.read = file_read,
 	.close = file_close,
 	.destroy = file_destroy,
+	.head = file_head,
+	/* no create, write, commit, discard, remove: read-only */
 };
 
 /*

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * s3.c
- *		The S3 object store: ListObjectsV2 listings and resumable GETs.
+ *		The S3 object store: ListObjectsV2 listings (flat and by level) and
+ *		resumable GETs.
  *
  * Requests are signed with SigV4 (sigv4.c) or sent anonymously when no
  * access key is configured.  URLs are path style (ENDPOINT/BUCKET/KEY) or
@@ -242,14 +243,14 @@ S3Request(S3Store *s, const S3Call *call, const char *context,
 }
 
 /*
- * list_page: one ListObjectsV2 page of keys under prefix, continuing after
- * token (NULL for the first page).
+ * One ListObjectsV2 page of keys under prefix, continuing after token
+ * (NULL for the first page); with delimited, one level only (delimiter=/).
  */
 static bool
-s3_list_page(TelemStore *store, const char *prefix, const char *start_after,
-			 const char *token, TelemObjectPage *page, TelemError *err)
+s3_list(S3Store *s, const char *prefix, const char *start_after,
+		const char *token, bool delimited, TelemObjectPage *page,
+		TelemError *err)
 {
-	S3Store    *s = (S3Store *) store;
 	char	   *enc_prefix = NULL;
 	char	   *enc_token = NULL;
 	char	   *enc_after = NULL;
@@ -264,17 +265,22 @@ s3_list_page(TelemStore *store, const char *prefix, const char *start_after,
 	if (prefix == NULL)
 		prefix = "";
 
-	/* parameters in canonical (sorted) order, each value encoded once */
+	/*
+	 * Parameters in canonical (sorted) order, each value encoded once; the
+	 * delimiter goes as %2F, which is also its canonical form (sigv4.c
+	 * decodes and re-encodes every parameter, so both agree).
+	 */
 	enc_prefix = SigV4UriEncode(prefix, false);
 	enc_token = token != NULL ? SigV4UriEncode(token, false) : NULL;
 	/* a continuation token already carries the start-after position */
 	if (start_after != NULL && start_after[0] != '\0' && token == NULL)
 		enc_after = SigV4UriEncode(start_after, false);
 	if (enc_prefix != NULL && (token == NULL || enc_token != NULL))
-		query = StorePrintf("%s%s%slist-type=2&max-keys=%d%s%s%s%s",
+		query = StorePrintf("%s%s%s%slist-type=2&max-keys=%d%s%s%s%s",
 							token != NULL ? "continuation-token=" : "",
 							token != NULL ? enc_token : "",
 							token != NULL ? "&" : "",
+							delimited ? "delimiter=%2F&" : "",
 							s->page_size,
 							prefix[0] != '\0' ? "&prefix=" : "",
 							prefix[0] != '\0' ? enc_prefix : "",
@@ -306,6 +312,30 @@ done:
 	free(enc_token);
 	free(query);
 	return ok;
+}
+
+/* list_page: see s3_list. */
+static bool
+s3_list_page(TelemStore *store, const char *prefix, const char *start_after,
+			 const char *token, TelemObjectPage *page, TelemError *err)
+{
+	return s3_list((S3Store *) store, prefix, start_after, token, false,
+				   page, err);
+}
+
+/*
+ * list_level: one delimited ListObjectsV2 page.  A key equal to the prefix
+ * (a zero-byte "folder" marker some tools create) is not an object of the
+ * level and is dropped.
+ */
+static bool
+s3_list_level(TelemStore *store, const char *prefix, const char *token,
+			  TelemObjectPage *page, TelemError *err)
+{
+	if (!s3_list((S3Store *) store, prefix, NULL, token, true, page, err))
+		return false;
+	StorePageDropKey(page, prefix);
+	return true;
 }
 
 /*
@@ -376,6 +406,7 @@ s3_destroy(TelemStore *store)
 
 static const TelemStoreOps s3_ops = {
 	.list_page = s3_list_page,
+	.list_level = s3_list_level,
 	.open = s3_open,
 	.read = RangedReaderRead,
 	.close = RangedReaderClose,

@@ -184,6 +184,30 @@ parse_contents(const xmlNode *contents, TelemObject *obj, TelemError *err)
 	return true;
 }
 
+/*
+ * The <Prefix> of one <CommonPrefixes> element, malloc'd, into *prefix.
+ * false with err set when it is missing, empty or out of memory.
+ */
+static bool
+parse_common_prefix(const xmlNode *cp, char **prefix, TelemError *err)
+{
+	const xmlNode *child;
+
+	for (child = cp->children; child != NULL; child = child->next)
+		if (XmlIsElement(child, "Prefix"))
+		{
+			free(*prefix);
+			*prefix = XmlElementText(child);
+			if (*prefix == NULL)
+				return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
+									 "out of memory parsing an S3 listing");
+		}
+	if (*prefix == NULL || (*prefix)[0] == '\0')
+		return TelemSetError(err, TELEM_ERR_PROTOCOL,
+							 "S3 listing <CommonPrefixes> without a <Prefix>");
+	return true;
+}
+
 bool
 S3ParseListing(const char *xml, size_t len, TelemObjectPage *page,
 			   TelemError *err)
@@ -192,6 +216,7 @@ S3ParseListing(const char *xml, size_t len, TelemObjectPage *page,
 	xmlNode    *root;
 	xmlNode    *child;
 	int			ncontents = 0;
+	int			nprefixes = 0;
 	bool		truncated = false;
 	char	   *token = NULL;
 	bool		ok = true;
@@ -214,17 +239,22 @@ S3ParseListing(const char *xml, size_t len, TelemObjectPage *page,
 	}
 
 	for (child = root->children; child != NULL; child = child->next)
+	{
 		if (XmlIsElement(child, "Contents"))
 			ncontents++;
+		else if (XmlIsElement(child, "CommonPrefixes"))
+			nprefixes++;
+	}
 	if (ncontents > 0)
+		ok = (page->objects = calloc(ncontents, sizeof(TelemObject))) != NULL;
+	if (ok && nprefixes > 0)
+		ok = (page->prefixes = calloc(nprefixes, sizeof(char *))) != NULL;
+	if (!ok)
 	{
-		page->objects = calloc(ncontents, sizeof(TelemObject));
-		if (page->objects == NULL)
-		{
-			xmlFreeDoc(doc);
-			return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
-								 "out of memory parsing an S3 listing");
-		}
+		xmlFreeDoc(doc);
+		TelemObjectPageFree(page);
+		return TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
+							 "out of memory parsing an S3 listing");
 	}
 
 	for (child = root->children; ok && child != NULL; child = child->next)
@@ -236,6 +266,9 @@ S3ParseListing(const char *xml, size_t len, TelemObjectPage *page,
 
 			ok = parse_contents(child, obj, err);
 		}
+		else if (XmlIsElement(child, "CommonPrefixes"))
+			ok = parse_common_prefix(child, &page->prefixes[page->nprefixes++],
+									 err);
 		else if (XmlIsElement(child, "IsTruncated") ||
 				 XmlIsElement(child, "NextContinuationToken"))
 		{

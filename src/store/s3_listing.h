@@ -26,8 +26,10 @@
  * Parse one ListObjectsV2 reply (xml[0..len), need not be NUL-terminated)
  * into *page, which the caller provides; it is overwritten, not freed, so
  * it must not own anything yet.  On success page->objects holds every
- * <Contents> entry in document order and page->next_token is the
- * NextContinuationToken when IsTruncated is true, else NULL.  On failure
+ * <Contents> entry in document order, page->prefixes every
+ * <CommonPrefixes><Prefix> (a delimited listing) in document order, and
+ * page->next_token is the NextContinuationToken when IsTruncated is true,
+ * else NULL.  On failure
  * returns false with err filled in (TELEM_ERR_PROTOCOL for a malformed
  * reply, TELEM_ERR_OUT_OF_MEMORY) and *page left empty.
  */

@@ -139,7 +139,11 @@ typedef struct TelemStoreOps
 	 * prefix and has no '/' after it (in page->objects), and the common
 	 * prefixes one segment deeper (in page->prefixes).  prefix is "" or ends
 	 * in '/' (for the file store: an absolute directory path ending in '/').
-	 * token as for list_page.  NULL in a store that cannot list by level.
+	 * token as for list_page.  An object whose key equals prefix (a
+	 * zero-byte "folder" marker) is left out, so a page may be empty and
+	 * still have a next_token.  Objects and prefixes are each in key order
+	 * within a page, and pages follow each other in key order.  NULL in a
+	 * store that cannot list by level.
 	 */
 	bool		(*list_level) (TelemStore *store, const char *prefix,
 							   const char *token, TelemObjectPage *page,

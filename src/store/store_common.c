@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "store_util.h"
 
 bool		(*telem_interrupt_hook) (void) = NULL;
 
@@ -51,4 +52,31 @@ TelemObjectPageFree(TelemObjectPage *page)
 	free(page->prefixes);
 	free(page->next_token);
 	memset(page, 0, sizeof(*page));
+}
+
+/*
+ * Remove the object whose key equals key from page, if any: a delimited
+ * listing drops the zero-byte "folder" marker named like its prefix.
+ */
+void
+StorePageDropKey(TelemObjectPage *page, const char *key)
+{
+	int			keep = 0;
+	int			i;
+
+	if (key == NULL || key[0] == '\0')
+		return;
+	for (i = 0; i < page->nobjects; i++)
+	{
+		TelemObject *o = &page->objects[i];
+
+		if (strcmp(o->key, key) == 0)
+		{
+			free(o->key);
+			free(o->etag);
+			continue;
+		}
+		page->objects[keep++] = *o;
+	}
+	page->nobjects = keep;
 }

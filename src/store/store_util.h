@@ -68,6 +68,9 @@ typedef struct StoreRequester
 	void	   *arg;			/* passed to authorize */
 } StoreRequester;
 
+/* in store_common.c */
+extern void StorePageDropKey(TelemObjectPage *page, const char *key);
+
 /* in store_error.c */
 extern bool StoreSetError(TelemError *err, TelemErrorKind kind,
 						  long http_status, const char *code,

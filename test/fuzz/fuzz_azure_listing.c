@@ -7,8 +7,9 @@
  * The input is handed to AzureParseListing and AzureParseErrorBody as a
  * reply body, and to AzureParseHttpDate as a string.  None may crash, leak
  * or read out of bounds; a listing that parses must be internally
- * consistent (every object has a non-empty key, sizes are not negative, a
- * next token is never empty), a failure must say why, and an error body's
+ * consistent (every object has a non-empty key, sizes are not negative,
+ * every <BlobPrefix> of a delimited listing is a non-empty name, a next
+ * token is never empty), a failure must say why and leave no page, and an error body's
  * code and message stay terminated within their buffers.
  *
  * IDENTIFICATION
@@ -47,8 +48,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (page.next_token != NULL && page.next_token[0] == '\0')
 			abort();
+		/* <BlobPrefix> names of a delimited listing */
+		if (page.nprefixes < 0 || (page.nprefixes > 0) != (page.prefixes != NULL))
+			abort();
+		for (i = 0; i < page.nprefixes; i++)
+			if (page.prefixes[i] == NULL || page.prefixes[i][0] == '\0')
+				abort();
 	}
 	else if (err.message[0] == '\0' || page.objects != NULL ||
+			 page.prefixes != NULL || page.nprefixes != 0 ||
 			 page.next_token != NULL)
 		abort();				/* a failure must say why and leave no page */
 	TelemObjectPageFree(&page);

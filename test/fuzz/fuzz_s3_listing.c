@@ -8,7 +8,8 @@
  * S3ParseInitiateMultipart and S3ParseCompleteMultipart as a reply body,
  * and to the date parsers as a string.  None may crash, leak or read out
  * of bounds; a listing that parses must be internally consistent (every
- * object has a key, sizes are not negative), an upload id that parses is
+ * object has a key, sizes are not negative, every common prefix of a
+ * delimited listing is non-empty), an upload id that parses is
  * not empty, and fixed-size outputs (error code and message, ETag) stay
  * terminated within their buffers.
  *
@@ -47,9 +48,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (page.objects[i].key == NULL || page.objects[i].size < 0)
 				abort();
 		}
+		/* <CommonPrefixes> of a delimited listing */
+		if (page.nprefixes < 0 || (page.nprefixes > 0) != (page.prefixes != NULL))
+			abort();
+		for (i = 0; i < page.nprefixes; i++)
+			if (page.prefixes[i] == NULL || page.prefixes[i][0] == '\0')
+				abort();
 	}
-	else if (err.message[0] == '\0')
-		abort();				/* a failure must say why */
+	else if (err.message[0] == '\0' || page.prefixes != NULL ||
+			 page.nprefixes != 0)
+		abort();				/* a failure must say why and leave no page */
 	TelemObjectPageFree(&page);
 
 	S3ParseErrorBody((const char *) data, size, code, message);

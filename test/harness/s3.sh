@@ -73,7 +73,12 @@ cmd_put() {
     # RGW refuses chunked uploads (411), so give curl a file it can size.
     if [[ $src == - ]]; then tmp=$(mktemp); cat >"$tmp"; src=$tmp; fi
     local rc=0
-    s3call -T "$src" "$(obj_url "$1" "$2")" || rc=$?
+    if [[ $2 == */ ]]; then
+        # a "folder" key: curl -T would append the file's name to the URL
+        s3call -X PUT --data-binary "@$src" "$(obj_url "$1" "$2")" || rc=$?
+    else
+        s3call -T "$src" "$(obj_url "$1" "$2")" || rc=$?
+    fi
     [[ -z $tmp ]] || rm -f "$tmp"
     return "$rc"
 }

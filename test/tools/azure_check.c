@@ -5,6 +5,9 @@
  *
  *	  azure_check [options] list PREFIX
  *		  prints "count=N pages=P"
+ *	  azure_check [options] level PREFIX
+ *		  one level (list_level): "P\tPREFIX" and "O\tKEY\tSIZE" lines,
+ *		  page by page, then "objects=N prefixes=M pages=P"
  *	  azure_check [options] get KEY
  *		  prints "size=N sha256=HEX resumes=R bytes_read=B maxrss_kb=K"
  *	  azure_check [options] put KEY FILE
@@ -42,6 +45,7 @@ usage(void)
 {
 	fprintf(stderr,
 			"usage: azure_check [options] list PREFIX\n"
+			"       azure_check [options] level PREFIX\n"
 			"       azure_check [options] get KEY\n"
 			"       azure_check [options] put KEY FILE\n"
 			"       azure_check [options] head KEY\n"
@@ -372,6 +376,8 @@ main(int argc, char **argv)
 
 	if (strcmp(mode, "list") == 0)
 		rc = do_list(store, arg, start_after, print_keys);
+	else if (strcmp(mode, "level") == 0)
+		rc = ToolListLevel(store, arg);
 	else if (strcmp(mode, "get") == 0)
 		rc = do_get(store, arg, no_etag, etag, offset, read_size);
 	else if (strcmp(mode, "put") == 0)

@@ -5,6 +5,9 @@
  *
  *	  s3_stream_check [options] list PREFIX
  *		  prints "count=N pages=P"
+ *	  s3_stream_check [options] level PREFIX
+ *		  one level (list_level): "P\tPREFIX" and "O\tKEY\tSIZE" lines,
+ *		  page by page, then "objects=N prefixes=M pages=P"
  *	  s3_stream_check [options] get KEY
  *		  prints "size=N sha256=HEX resumes=R maxrss_kb=K"
  *	  s3_stream_check [options] put KEY FILE
@@ -125,6 +128,7 @@ usage(void)
 {
 	fprintf(stderr,
 			"usage: s3_stream_check [options] list PREFIX\n"
+			"       s3_stream_check [options] level PREFIX\n"
 			"       s3_stream_check [options] get KEY\n"
 			"       s3_stream_check [options] put KEY FILE\n"
 			"       s3_stream_check [options] head KEY\n"
@@ -360,10 +364,12 @@ main(int argc, char **argv)
 		if (rc == 0)
 			printf("count=%lld pages=%d\n", count, pages);
 	}
+	else if (strcmp(mode, "level") == 0)
+		rc = ToolListLevel(store, arg);
 	else if (strcmp(mode, "get") == 0)
 	{
 		TelemObject obj = {(char *) arg, -1, NULL, 0};
-		TelemObjectPage page = {NULL, 0, NULL};
+		TelemObjectPage page = {NULL, 0, NULL, NULL, 0};
 		TelemReader *reader;
 		unsigned char *buf = malloc(read_size);
 		EVP_MD_CTX *md = EVP_MD_CTX_new();

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * tool_common.c
- *		What the store CLI tools share: error printing, memory and digests.
+ *		What the store CLI tools share: error printing, memory, digests and
+ *		the listing by level.
  *
  * IDENTIFICATION
  *		test/tools/tool_common.c
@@ -9,6 +10,7 @@
  *-------------------------------------------------------------------------
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 
 #include "tool_common.h"
@@ -57,4 +59,57 @@ ToolDigestHex(EVP_MD_CTX *md, char hex[2 * EVP_MAX_MD_SIZE + 1])
 	for (i = 0; i < dlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 	hex[2 * dlen] = '\0';
+}
+
+/*
+ * Every page of store->ops->list_level(prefix): prints "P\tPREFIX" for each
+ * common prefix and "O\tKEY\tSIZE" for each object, page by page in the
+ * order the store gave them, then "objects=N prefixes=M pages=P".
+ * Returns 0, or ToolFail's status.
+ */
+int
+ToolListLevel(TelemStore *store, const char *prefix)
+{
+	char	   *token = NULL;
+	long long	nobjects = 0;
+	long long	nprefixes = 0;
+	int			pages = 0;
+	int			rc = 0;
+	TelemError	err;
+
+	if (store->ops->list_level == NULL)
+	{
+		printf("error: this store cannot list by level\n");
+		return 2;
+	}
+	for (;;)
+	{
+		TelemObjectPage page;
+		int			i;
+
+		if (!store->ops->list_level(store, prefix, token, &page, &err))
+		{
+			rc = ToolFail(&err);
+			break;
+		}
+		pages++;
+		nobjects += page.nobjects;
+		nprefixes += page.nprefixes;
+		for (i = 0; i < page.nprefixes; i++)
+			printf("P\t%s\n", page.prefixes[i]);
+		for (i = 0; i < page.nobjects; i++)
+			printf("O\t%s\t%lld\n", page.objects[i].key,
+				   (long long) page.objects[i].size);
+		free(token);
+		token = page.next_token;
+		page.next_token = NULL;
+		TelemObjectPageFree(&page);
+		if (token == NULL)
+			break;
+	}
+	free(token);
+	if (rc == 0)
+		printf("objects=%lld prefixes=%lld pages=%d\n", nobjects, nprefixes,
+			   pages);
+	return rc;
 }

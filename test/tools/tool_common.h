@@ -20,5 +20,6 @@
 extern int	ToolFail(const TelemError *err);
 extern long ToolMaxRssKb(void);
 extern void ToolDigestHex(EVP_MD_CTX *md, char hex[2 * EVP_MAX_MD_SIZE + 1]);
+extern int	ToolListLevel(TelemStore *store, const char *prefix);
 
 #endif							/* TELEM_TOOL_COMMON_H */

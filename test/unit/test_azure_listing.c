@@ -149,6 +149,83 @@ test_encoded_names_and_directories(void)
 	CHECK(page.nobjects == 0 && page.objects == NULL, "page left empty");
 }
 
+/* A delimited (list_level) page: <BlobPrefix> among the <Blob>s. */
+static void
+test_blob_prefixes(void)
+{
+	const char *xml = XMLDECL ROOT
+		"<Prefix>lvl/</Prefix><Delimiter>/</Delimiter><Blobs>"
+		"<BlobPrefix><Name>lvl/a=1/</Name></BlobPrefix>"
+		"<BlobPrefix><Name>lvl/a&amp;&lt;2&gt;/</Name></BlobPrefix>"
+		"<BlobPrefix><Name Encoded=\"true\">lvl/x%01y/</Name></BlobPrefix>"
+		"<BlobPrefix>\n<Name>lvl/p%2F/</Name>\n</BlobPrefix>"
+		"<Blob><Name>lvl/z.jsonl</Name><Properties>"
+		"<Last-Modified>Mon, 27 Jan 2014 22:12:37 GMT</Last-Modified>"
+		"<Etag>0x8D1</Etag><Content-Length>3</Content-Length>"
+		"</Properties></Blob>"
+		"<Blob><Name>lvl/a=1</Name><Properties><Content-Length>0</Content-Length>"
+		"<ResourceType>directory</ResourceType></Properties></Blob>"
+		"</Blobs><NextMarker/></EnumerationResults>";
+	const char *paged = ROOT "<Blobs>"
+		"<BlobPrefix><Name>lvl/a=1/</Name></BlobPrefix>"
+		"</Blobs><NextMarker>2!72!MDAw/+=</NextMarker></EnumerationResults>";
+	const char *empty = ROOT "<Prefix>none/</Prefix><Delimiter>/</Delimiter>"
+		"<Blobs /><NextMarker /></EnumerationResults>";
+	TelemObjectPage page;
+	TelemError	err;
+
+	CHECK(parse(xml, &page, &err), "blob prefixes: %s", err.message);
+	CHECK(page.nobjects == 1 && page.nprefixes == 4,
+		  "1 blob (directory left out), 4 prefixes: %d %d",
+		  page.nobjects, page.nprefixes);
+	if (page.nobjects == 1)
+	{
+		CHECK_STREQ(page.objects[0].key, "lvl/z.jsonl", "blob name");
+		CHECK(page.objects[0].size == 3, "blob size");
+	}
+	if (page.nprefixes == 4)
+	{
+		CHECK_STREQ(page.prefixes[0], "lvl/a=1/", "prefix 0");
+		CHECK_STREQ(page.prefixes[1], "lvl/a&<2>/", "prefix 1 unescaped");
+		CHECK_STREQ(page.prefixes[2], "lvl/x\001y/", "prefix 2 decoded");
+		CHECK_STREQ(page.prefixes[3], "lvl/p%2F/", "prefix 3 not encoded");
+	}
+	CHECK(page.next_token == NULL, "empty NextMarker: last page");
+	TelemObjectPageFree(&page);
+	CHECK(page.prefixes == NULL && page.nprefixes == 0, "prefixes freed");
+
+	CHECK(parse(paged, &page, &err), "paged: %s", err.message);
+	CHECK(page.nobjects == 0 && page.objects == NULL && page.nprefixes == 1,
+		  "prefixes only: %d %d", page.nobjects, page.nprefixes);
+	CHECK_STREQ(page.next_token, "2!72!MDAw/+=", "marker of a delimited page");
+	TelemObjectPageFree(&page);
+
+	CHECK(parse(empty, &page, &err), "empty level: %s", err.message);
+	CHECK(page.nobjects == 0 && page.nprefixes == 0 && page.prefixes == NULL &&
+		  page.next_token == NULL, "empty level is empty");
+	TelemObjectPageFree(&page);
+
+	/* broken entries after good ones: nothing leaks, page left empty */
+	CHECK(!parse(ROOT "<Blobs><BlobPrefix><Name>p/</Name></BlobPrefix>"
+				 "<BlobPrefix><Name></Name></BlobPrefix>"
+				 "</Blobs></EnumerationResults>", &page, &err) &&
+		  err.kind == TELEM_ERR_PROTOCOL &&
+		  strstr(err.message, "BlobPrefix") != NULL,
+		  "empty prefix name refused: %s", err.message);
+	CHECK(page.prefixes == NULL && page.nprefixes == 0, "page left empty");
+	CHECK(!parse(ROOT "<Blobs><BlobPrefix><Name>p/</Name></BlobPrefix>"
+				 "<BlobPrefix/></Blobs></EnumerationResults>", &page, &err) &&
+		  err.kind == TELEM_ERR_PROTOCOL, "prefix without a name refused");
+	CHECK(!parse(ROOT "<Blobs><BlobPrefix><Name Encoded=\"true\">p%00/</Name>"
+				 "</BlobPrefix></Blobs></EnumerationResults>", &page, &err) &&
+		  err.kind == TELEM_ERR_PROTOCOL, "an encoded NUL in a prefix");
+	CHECK(!parse(ROOT "<Blobs><BlobPrefix><Name>p/</Name></BlobPrefix>"
+				 "<Blob><Name>k</Name></Blob></Blobs></EnumerationResults>",
+				 &page, &err) &&
+		  err.kind == TELEM_ERR_PROTOCOL && page.nprefixes == 0,
+		  "bad <Blob> after a prefix: %s", err.message);
+}
+
 static void
 test_malformed(void)
 {
@@ -266,6 +343,7 @@ main(void)
 	test_page();
 	test_last_and_empty_pages();
 	test_encoded_names_and_directories();
+	test_blob_prefixes();
 	test_malformed();
 	test_error_body();
 	test_dates();

@@ -5,8 +5,8 @@
  *
  * Builds a small tree under a mkdtemp() directory, checks listing order,
  * prefix semantics, what is skipped (hidden names, backups, symlinked
- * directories, FIFOs), reading at offsets and the error kinds, then
- * removes the tree.
+ * directories, FIFOs), listing one level (list_level), head, reading at
+ * offsets and the error kinds, then removes the tree.
  *
  * IDENTIFICATION
  *		test/unit/test_file_store.c
@@ -202,6 +202,156 @@ check_start_after(TelemStore *store)
 	TelemObjectPageFree(&page);
 }
 
+/* Prefixes of a page relative to root, joined with '|'. */
+static char *
+prefixes_of(const TelemObjectPage *page)
+{
+	static char s[4096];
+	size_t		rlen = strlen(root);
+	int			i;
+
+	s[0] = '\0';
+	for (i = 0; i < page->nprefixes; i++)
+	{
+		const char *k = page->prefixes[i];
+
+		if (i > 0)
+			strcat(s, "|");
+		strcat(s, strncmp(k, root, rlen) == 0 ? k + rlen : k);
+	}
+	return s;
+}
+
+/*
+ * list_level of prefix: objects and prefixes (relative, '|'-joined)
+ * compared with want_objects and want_prefixes; frees the page.
+ */
+static void
+expect_level(TelemStore *store, const char *prefix, const char *want_objects,
+			 const char *want_prefixes, const char *label)
+{
+	TelemObjectPage page;
+	TelemError	err;
+
+	memset(&err, 0, sizeof(err));
+	if (!store->ops->list_level(store, prefix, NULL, &page, &err))
+	{
+		CHECK(false, "%s: list_level failed: %s", label, err.message);
+		return;
+	}
+	CHECK_STREQ(keys_of(&page), want_objects, label);
+	CHECK_STREQ(prefixes_of(&page), want_prefixes, label);
+	CHECK(page.next_token == NULL, "%s: one page", label);
+	TelemObjectPageFree(&page);
+	CHECK(page.prefixes == NULL && page.nprefixes == 0, "%s: freed", label);
+}
+
+/* list_level: one directory, files and subdirectories apart. */
+static void
+check_list_level(TelemStore *store)
+{
+	TelemObjectPage page;
+	TelemError	err;
+	char		prefix[600];
+
+	/* 'Z' (0x5a) sorts before 'b': byte order, not locale order */
+	mkdir_rel("Z");
+	snprintf(prefix, sizeof(prefix), "%s/", root);
+	expect_level(store, prefix, "/a.jsonl|/b-x.jsonl|/link-file.jsonl",
+				 "/Z/|/b/|/day=21/|/day=22/|/day=3/|/empty/",
+				 "root level: hidden, fifo, dangling link, dir link skipped");
+	rmdir(P("Z"));
+	expect_level(store, P("b/"), "/b/c.jsonl", "/b/d/",
+				 "b/: backup skipped, nested dir as a prefix");
+	expect_level(store, P("b/d/"), "/b/d/e.csv.gz", "",
+				 "b/d/: symlink loop is no prefix");
+	expect_level(store, P("day=22/"), "/day=22/y.jsonl", "",
+				 "day=22/: hidden temporary skipped");
+	expect_level(store, P("empty/"), "", "", "empty dir");
+	expect_level(store, P(".staging/"), "/.staging/f.jsonl", "",
+				 "an explicit hidden dir is listed");
+	expect_level(store, P("link-dir/"), "/link-dir/c.jsonl", "/link-dir/d/",
+				 "prefix through a symlink keeps the path as written");
+
+	/* the page's objects carry what list_page reports */
+	memset(&err, 0, sizeof(err));
+	CHECK(store->ops->list_level(store, P("b/"), NULL, &page, &err) &&
+		  page.nobjects == 1 && page.objects[0].size == 8 &&
+		  page.objects[0].etag != NULL && page.objects[0].last_modified > 0,
+		  "b/c.jsonl size, etag, mtime: %s", err.message);
+	TelemObjectPageFree(&page);
+
+	memset(&err, 0, sizeof(err));
+	CHECK(!store->ops->list_level(store, P("nope/"), NULL, &page, &err) &&
+		  err.kind == TELEM_ERR_NOT_FOUND && page.nobjects == 0 &&
+		  page.nprefixes == 0,
+		  "missing dir is NOT_FOUND: %d %s", err.kind, err.message);
+	memset(&err, 0, sizeof(err));
+	CHECK(!store->ops->list_level(store, P("a.jsonl/"), NULL, &page, &err) &&
+		  err.kind == TELEM_ERR_NOT_FOUND,
+		  "file as a dir is NOT_FOUND: %d %s", err.kind, err.message);
+	memset(&err, 0, sizeof(err));
+	CHECK(!store->ops->list_level(store, P("b"), NULL, &page, &err) &&
+		  err.kind == TELEM_ERR_CONFIG, "prefix without '/' is CONFIG");
+	memset(&err, 0, sizeof(err));
+	CHECK(!store->ops->list_level(store, "rel/", NULL, &page, &err) &&
+		  err.kind == TELEM_ERR_CONFIG, "relative prefix is CONFIG");
+	memset(&err, 0, sizeof(err));
+	CHECK(!store->ops->list_level(store, P("b/"), "token", &page, &err) &&
+		  err.kind == TELEM_ERR_CONFIG, "tokens are refused");
+}
+
+/* head: what the listing says, found = false when missing. */
+static void
+check_head(TelemStore *store)
+{
+	TelemObjectPage page;
+	TelemObjectInfo info;
+	TelemError	err;
+	bool		found = true;
+
+	CHECK(store->ops->head != NULL, "file store has head");
+	CHECK(store->ops->create == NULL && store->ops->remove == NULL &&
+		  store->ops->commit == NULL, "file store stays read-only");
+	if (store->ops->head == NULL)
+		return;
+
+	memset(&err, 0, sizeof(err));
+	CHECK(store->ops->list_page(store, P("a.jsonl"), NULL, NULL, &page, &err) &&
+		  page.nobjects == 1, "list a.jsonl: %s", err.message);
+	CHECK(store->ops->head(store, P("a.jsonl"), &info, &found, &err) && found,
+		  "head a.jsonl: %s", err.message);
+	if (page.nobjects == 1 && found)
+	{
+		CHECK(info.size == page.objects[0].size, "head size %lld",
+			  (long long) info.size);
+		CHECK_STREQ(info.etag, page.objects[0].etag, "head etag = listing etag");
+		CHECK(info.last_modified == page.objects[0].last_modified,
+			  "head last_modified");
+		CHECK_STREQ(info.source_tag, "", "no source tag");
+	}
+	TelemObjectPageFree(&page);
+
+	CHECK(store->ops->head(store, P("link-file.jsonl"), &info, &found, &err) &&
+		  found && info.size == 16, "head follows a symlink: %lld",
+		  (long long) info.size);
+	found = true;
+	CHECK(store->ops->head(store, P("b/gone.jsonl"), &info, &found, &err) &&
+		  !found, "head missing: found=false: %s", err.message);
+	found = true;
+	CHECK(store->ops->head(store, P("a.jsonl/x"), &info, &found, &err) &&
+		  !found, "head under a file: found=false: %s", err.message);
+	memset(&err, 0, sizeof(err));
+	CHECK(!store->ops->head(store, P("b"), &info, &found, &err) &&
+		  err.kind == TELEM_ERR_IO, "head of a directory is IO: %d", err.kind);
+	memset(&err, 0, sizeof(err));
+	CHECK(!store->ops->head(store, P("fifo.jsonl"), &info, &found, &err) &&
+		  err.kind == TELEM_ERR_IO, "head of a fifo is IO: %d", err.kind);
+	memset(&err, 0, sizeof(err));
+	CHECK(!store->ops->head(store, "a.jsonl", &info, &found, &err) &&
+		  err.kind == TELEM_ERR_CONFIG, "relative key is CONFIG");
+}
+
 static bool	interrupted;
 
 static bool
@@ -393,6 +543,8 @@ main(void)
 	 * root the checks run in a child that has become "nobody".
 	 */
 	check_start_after(store);
+	check_list_level(store);
+	check_head(store);
 	chmod(P("b/d"), 0);
 	chmod(P("b/c.jsonl"), 0);
 	if (geteuid() != 0)

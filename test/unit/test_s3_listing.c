@@ -149,6 +149,89 @@ test_empty_listing(void)
 	TelemObjectPageFree(&page);
 }
 
+/* A delimited (list_level) page: <CommonPrefixes> beside <Contents>. */
+static void
+test_delimited_listing(void)
+{
+	const char *xml = XMLDECL
+		"<ListBucketResult " NS "><Name>b</Name><Prefix>lvl/</Prefix>"
+		"<KeyCount>5</KeyCount><MaxKeys>1000</MaxKeys>"
+		"<Delimiter>/</Delimiter><IsTruncated>false</IsTruncated>"
+		"<Contents><Key>lvl/z&amp;%41.jsonl</Key>"
+		"<LastModified>2009-10-12T17:50:30.000Z</LastModified>"
+		"<ETag>\"e1\"</ETag><Size>7</Size></Contents>"
+		"<CommonPrefixes><Prefix>lvl/a=1/</Prefix></CommonPrefixes>"
+		"<CommonPrefixes>\n  <Prefix>lvl/a&lt;2&gt;/</Prefix>\n</CommonPrefixes>"
+		"<CommonPrefixes><Prefix>lvl/caf\xC3\xA9 %2F/</Prefix></CommonPrefixes>"
+		"<CommonPrefixes><Prefix>lvl/&#x263A;/</Prefix></CommonPrefixes>"
+		"</ListBucketResult>";
+	const char *paged = XMLDECL
+		"<ListBucketResult " NS "><Prefix>lvl/</Prefix><MaxKeys>1</MaxKeys>"
+		"<Delimiter>/</Delimiter><IsTruncated>true</IsTruncated>"
+		"<CommonPrefixes><Prefix>lvl/a=1/</Prefix></CommonPrefixes>"
+		"<NextContinuationToken>tok/+=</NextContinuationToken>"
+		"</ListBucketResult>";
+	const char *empty = XMLDECL
+		"<ListBucketResult " NS "><Prefix>none/</Prefix>"
+		"<Delimiter>/</Delimiter><IsTruncated>false</IsTruncated>"
+		"</ListBucketResult>";
+	TelemObjectPage page;
+	TelemError	err;
+
+	CHECK(parse(xml, &page, &err), "delimited page parses: %s", err.message);
+	CHECK(page.nobjects == 1 && page.nprefixes == 4,
+		  "1 object, 4 prefixes: %d %d", page.nobjects, page.nprefixes);
+	if (page.nobjects == 1)
+	{
+		/* no encoding-type=url was asked for: '%' is literal */
+		CHECK_STREQ(page.objects[0].key, "lvl/z&%41.jsonl", "object key");
+		CHECK(page.objects[0].size == 7, "object size");
+		CHECK_STREQ(page.objects[0].etag, "e1", "object etag");
+	}
+	if (page.nprefixes == 4)
+	{
+		CHECK_STREQ(page.prefixes[0], "lvl/a=1/", "prefix 0");
+		CHECK_STREQ(page.prefixes[1], "lvl/a<2>/", "prefix 1 unescaped");
+		CHECK_STREQ(page.prefixes[2], "lvl/caf\xC3\xA9 %2F/", "prefix 2 as is");
+		CHECK_STREQ(page.prefixes[3], "lvl/\xE2\x98\xBA/", "character reference");
+	}
+	CHECK(page.next_token == NULL, "last page");
+	TelemObjectPageFree(&page);
+	CHECK(page.prefixes == NULL && page.nprefixes == 0, "prefixes freed");
+
+	CHECK(parse(paged, &page, &err), "paged: %s", err.message);
+	CHECK(page.nobjects == 0 && page.objects == NULL && page.nprefixes == 1,
+		  "prefixes only: %d %d", page.nobjects, page.nprefixes);
+	CHECK_STREQ(page.next_token, "tok/+=", "token of a delimited page");
+	TelemObjectPageFree(&page);
+
+	CHECK(parse(empty, &page, &err), "empty level: %s", err.message);
+	CHECK(page.nobjects == 0 && page.nprefixes == 0 && page.prefixes == NULL &&
+		  page.next_token == NULL, "empty level is empty");
+	TelemObjectPageFree(&page);
+
+	/* a broken entry after good ones: nothing leaks, page left empty */
+	memset(&err, 0, sizeof(err));
+	CHECK(!parse("<ListBucketResult>"
+				 "<CommonPrefixes><Prefix>p/</Prefix></CommonPrefixes>"
+				 "<CommonPrefixes><Prefix></Prefix></CommonPrefixes>"
+				 "</ListBucketResult>", &page, &err) &&
+		  err.kind == TELEM_ERR_PROTOCOL &&
+		  strstr(err.message, "CommonPrefixes") != NULL,
+		  "empty <Prefix> refused: %s", err.message);
+	CHECK(page.prefixes == NULL && page.nprefixes == 0, "page left empty");
+	CHECK(!parse("<ListBucketResult>"
+				 "<CommonPrefixes><Prefix>p/</Prefix></CommonPrefixes>"
+				 "<CommonPrefixes/></ListBucketResult>", &page, &err) &&
+		  err.kind == TELEM_ERR_PROTOCOL, "missing <Prefix> refused");
+	CHECK(!parse("<ListBucketResult>"
+				 "<CommonPrefixes><Prefix>p/</Prefix></CommonPrefixes>"
+				 "<Contents><Key>k</Key></Contents></ListBucketResult>",
+				 &page, &err) &&
+		  err.kind == TELEM_ERR_PROTOCOL && page.nprefixes == 0,
+		  "bad <Contents> after a prefix: %s", err.message);
+}
+
 /* Every sample here must fail with kind, leaving the page empty. */
 static void
 expect_failure(const char *xml, size_t len, TelemErrorKind kind,
@@ -542,6 +625,7 @@ main(void)
 	test_last_page();
 	test_entities();
 	test_empty_listing();
+	test_delimited_listing();
 	test_malformed();
 	test_length_bound();
 	test_error_body();

@@ -763,6 +763,32 @@ check_canonical_details(void)
 		  "trailing slash kept after normalizing: %s", creq ? creq : "(null)");
 	free(creq);
 
+	/*
+	 * The query a delimited listing (s3.c, list_level) sends: already
+	 * canonical, so it is signed as sent; a raw '/' would be signed as
+	 * %2F too.  RGW recomputes the signature from the decoded query.
+	 */
+	req.normalize_path = false;
+	req.path = "/bucket";
+	req.query = "continuation-token=1%2Bx%2F%3D&delimiter=%2F&list-type=2&"
+		"max-keys=1&prefix=lvl%2Fa%3D1%2F";
+	creq = SigV4CanonicalRequest(&req);
+	CHECK(creq != NULL &&
+		  strncmp(creq, "GET\n/bucket\ncontinuation-token=1%2Bx%2F%3D&"
+				  "delimiter=%2F&list-type=2&max-keys=1&prefix=lvl%2Fa%3D1%2F\n",
+				  102) == 0,
+		  "delimited listing query is signed as sent: %s",
+		  creq ? creq : "(null)");
+	free(creq);
+	req.query = "prefix=lvl/&delimiter=/&list-type=2";
+	creq = SigV4CanonicalRequest(&req);
+	CHECK(creq != NULL &&
+		  strncmp(creq, "GET\n/bucket\ndelimiter=%2F&list-type=2&prefix=lvl%2F\n",
+				  52) == 0,
+		  "a raw '/' in the query is canonically %%2F: %s",
+		  creq ? creq : "(null)");
+	free(creq);
+
 	req.path = "";
 	req.query = NULL;
 	req.nheaders = 0;
