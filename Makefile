@@ -16,6 +16,7 @@ OBJS = \
 	src/scan.o \
 	src/listing.o \
 	src/plan/prune.o \
+	src/plan/estimate.o \
 	src/plan/key_glob.o \
 	src/store_glue.o \
 	src/loader/object_set.o \

@@ -31,9 +31,6 @@
 
 PG_MODULE_MAGIC;
 
-/* Rows assumed for a table never analyzed; listing at plan time costs. */
-#define DEFAULT_ROWS_ESTIMATE	100000
-
 int			telem_default_max_line_size = 64 * 1024 * 1024;
 bool		telem_enable_pruning = true;
 int			telem_objects_in_flight = 4;
@@ -94,6 +91,20 @@ _PG_init(void)
 							 true,
 							 PGC_USERSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("telem_fdw.plan_sample",
+							 "Estimates rows from a bounded sample of the location at plan time.",
+							 "At most two listing pages and 1 MB of one object; off assumes 100,000 rows.",
+							 &telem_plan_sample,
+							 true,
+							 PGC_USERSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("telem_fdw.plan_sample_ttl",
+							"How long a table's planning sample is reused, in this backend.",
+							"0 samples at every planning.",
+							&telem_plan_sample_ttl,
+							60, 0, 86400,
+							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("telem_fdw.objects_in_flight",
 							"Objects a scan downloads at once, the one being decoded included.",
 							"1 reads one object after the other, with no prefetch.",
@@ -159,16 +170,13 @@ static void
 telemGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 					   Oid foreigntableid)
 {
-	double		tuples;
 	TelemPlanInfo *info = palloc0(sizeof(TelemPlanInfo));
+	int			nrestricted;
 
 	info->prune = TelemClassifyQuals(baserel, foreigntableid);
 	baserel->fdw_private = info;
-	tuples = baserel->tuples > 0 ? baserel->tuples : DEFAULT_ROWS_ESTIMATE;
-	baserel->rows = clamp_row_est(tuples *
-								  clauselist_selectivity(root,
-														 baserel->baserestrictinfo,
-														 0, JOIN_INNER, NULL));
+	TelemEstimateRelSize(root, baserel, foreigntableid, info->prune,
+						 TelemRestrictedObjects(foreigntableid, &nrestricted) != NULL);
 }
 
 static void
@@ -177,7 +185,7 @@ telemGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 {
 	Cost		startup_cost = 10.0;
 	Cost		total_cost;
-	double		tuples = baserel->tuples > 0 ? baserel->tuples : DEFAULT_ROWS_ESTIMATE;
+	double		tuples = baserel->tuples;
 
 	(void) foreigntableid;
 	/* decoding a row of text costs about as much as COPY does */

@@ -186,6 +186,7 @@ typedef struct TelemPruneBound
 	bool		is_array;		/* column op ANY/ALL (array) */
 	bool		use_or;			/* ANY */
 	Expr	   *rhs;
+	Expr	   *clause;			/* the qual it came from */
 } TelemPruneBound;
 
 /* in plan/prune.c: what the planner found in a table's quals */
@@ -333,6 +334,13 @@ extern void TelemPruneEvaluate(TelemPruneState *st, ExprContext *econtext,
 extern bool TelemPruneDir(TelemPruneState *st, TelemScan *scan,
 						  const char *prefix, bool *all_bound);
 extern bool TelemInputSafe(TelemColumn *col, char *text, Datum *out);
+
+/* in plan/estimate.c */
+extern bool telem_plan_sample;
+extern int	telem_plan_sample_ttl;
+extern void TelemEstimateRelSize(PlannerInfo *root, RelOptInfo *baserel,
+								 Oid relid, TelemPrunePlan *pp,
+								 bool restricted);
 
 /* in listing.c */
 extern struct TelemListing *TelemListingBegin(TelemScan *scan);

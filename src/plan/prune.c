@@ -197,6 +197,7 @@ TelemClassifyQuals(RelOptInfo *baserel, Oid relid)
 		{
 			TelemPruneBound *copy = palloc(sizeof(TelemPruneBound));
 
+			b.clause = (Expr *) clause;
 			*copy = b;
 			pp->bounds = lappend(pp->bounds, copy);
 		}
