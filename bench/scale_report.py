@@ -244,7 +244,7 @@ def main():
             case = f"par_{src}_{w}"
             r = ratio(f"par_{src}_0", case)
             launched = ex.get(case, {}).get("launched")
-            shown = f"{r:.2f}x ({launched} launched)" if r else ""
+            shown = f"{r:.2f}x ({'?' if launched is None else launched} launched)" if r else ""
             serial = " (plan not parallel)" if launched == 0 else ""
             if w == 2:
                 target(f"parallel {src}: 0 workers s / 2 workers s", r, shown, ">= 1.8x",
@@ -274,7 +274,7 @@ def main():
     missing = [c for c in expected if c not in answers]
     missing += [c for c in CASES if c not in secs and c not in missing]
     missing += [c for c in PLANS if c not in plan_ms]
-    missing += [c for c in ("lake_full", "lake_d21_on", "lake_d21_off") if c not in ex]
+    missing += [f"EXPLAIN {c}" for c in ("lake_full", "lake_d21_on", "lake_d21_off") if c not in ex]
     print()
     if missing:
         print("missing cases: " + ", ".join(missing))
