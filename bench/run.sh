@@ -2,8 +2,9 @@
 # bench/run.sh -- the telem_fdw benchmark, in one command:
 #
 #   bash bench/run.sh [--quick] [--rows N] [--runs N] [--markdown] [--keep]
-#   (ends with bench/push.sh: the loader's TDS push against freebcp, and
-#   bench/transfer.sh: telem.transfer between S3 and Azure against curl)
+#   (ends with bench/push.sh: the loader's TDS push against freebcp,
+#   bench/transfer.sh: telem.transfer between S3 and Azure against curl, and
+#   bench/scale.sh: pruning, prefetch, parallel workers and planning time)
 #
 #   --rows N     rows in the data set (default 1,000,000; about 238 MB of JSONL
 #                and 90 MB of CSV per million rows)
@@ -236,3 +237,8 @@ bash "$here/push.sh" --rows "$(( rows / 5 > 20000 ? rows / 5 : 20000 ))" --runs 
 # --- 7. telem.transfer between S3 and Azure, against curl --------------------
 # (its own services; 1 GiB + 125 MiB of objects, --quick 256 + 25 MiB)
 bash "$here/transfer.sh" $quick --runs "$runs" $markdown
+
+# --- 8. at scale: pruning, many small objects, parallel workers, planning ----
+# (its own services; lake 600,000 rows, 500 small objects, a 1 GB object,
+# 10,000 tiny objects; --quick 60,000 rows, 100, 100 MB, 1,000)
+bash "$here/scale.sh" $quick --runs "$runs" $markdown
