@@ -16,6 +16,7 @@ CREATE SCHEMA azure_scan;
 SET search_path = azure_scan, public;
 \set srv regress_az
 \i sql/include/scan_cases.sql
+\i sql/include/prune_cases.sql
 
 -- ===================================================================
 -- Azure-only behaviour

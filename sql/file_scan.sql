@@ -10,6 +10,7 @@ CREATE SCHEMA file_scan;
 SET search_path = file_scan, public;
 \set srv regress_file
 \i sql/include/scan_cases.sql
+\i sql/include/prune_cases.sql
 
 -- ===================================================================
 -- file-only behaviour

@@ -15,6 +15,7 @@ CREATE SCHEMA s3_scan;
 SET search_path = s3_scan, public;
 \set srv regress_s3
 \i sql/include/scan_cases.sql
+\i sql/include/prune_cases.sql
 
 -- ===================================================================
 -- S3-only behaviour

@@ -85,6 +85,7 @@ typedef struct TelemListing
 	CachedPage *page;			/* being handed out */
 	int			pos;
 	MemoryContext pagecxt;		/* uncached pages; reset per page */
+	MemoryContext taskcxt;		/* the queue; reset per (re)start */
 	List	   *prefixes_listed;	/* char *, for EXPLAIN */
 	int			nprefixes_listed;
 } TelemListing;
@@ -429,7 +430,7 @@ TelemListingRestart(TelemScan *scan)
 	const char *prefix = scan->opts->prefix;
 	size_t		plen = strlen(prefix);
 	bool		pruning = telem_enable_pruning && scan->prune != NULL;
-	MemoryContext old = MemoryContextSwitchTo(scan->scancxt);
+	MemoryContext old;
 	List	   *keys = NIL;
 	bool		key_bound = false;
 	char	   *start_after = NULL;
@@ -437,6 +438,9 @@ TelemListingRestart(TelemScan *scan)
 	l->tasks = NIL;
 	l->page = NULL;
 	l->pos = 0;
+	MemoryContextReset(l->pagecxt);
+	MemoryContextReset(l->taskcxt);
+	old = MemoryContextSwitchTo(l->taskcxt);
 
 	if (scan->restricted != NULL)
 		l->tasks = list_make1(make_task(TASK_RESTRICTED, "", NULL, NULL));
@@ -475,6 +479,8 @@ TelemListingBegin(TelemScan *scan)
 
 	l->pagecxt = AllocSetContextCreate(scan->scancxt, "telem_fdw listing page",
 									   ALLOCSET_DEFAULT_SIZES);
+	l->taskcxt = AllocSetContextCreate(scan->scancxt, "telem_fdw listing tasks",
+									   ALLOCSET_DEFAULT_SIZES);
 	return l;
 }
 
@@ -487,19 +493,26 @@ TelemObject *
 TelemListingNext(TelemScan *scan)
 {
 	TelemListing *l = scan->listing;
+	TelemObject *obj = NULL;
+	MemoryContext old = MemoryContextSwitchTo(l->taskcxt);
 
 	for (;;)
 	{
 		ListTask   *t;
 
 		if (l->page != NULL && l->pos < l->page->nobjects)
-			return &l->page->objects[l->pos++];
+		{
+			obj = &l->page->objects[l->pos++];
+			break;
+		}
 		if (l->tasks == NIL)
-			return NULL;
+			break;
 		t = (ListTask *) linitial(l->tasks);
 		l->tasks = list_delete_first(l->tasks);
 		run_task(scan, l, t);
 	}
+	MemoryContextSwitchTo(old);
+	return obj;
 }
 
 /*

@@ -247,9 +247,27 @@ pruning_on(TelemScan *scan)
 	return telem_enable_pruning && scan->prune != NULL;
 }
 
+/* Does key match the location's glob (if it has one)? */
+static bool
+glob_matches(TelemScan *scan, const char *key)
+{
+	KeyGlobResult r;
+
+	if (scan->opts->glob == NULL)
+		return true;
+	r = KeyGlobMatch(scan->opts->glob, key);
+	if (r == KEY_GLOB_TOO_COMPLEX)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the glob in location \"%s\" is too complex to match",
+						scan->opts->location),
+				 errhint("Use fewer \"*\" in one segment.")));
+	return r == KEY_GLOB_MATCH;
+}
+
 /*
- * May the current object hold rows the query wants?  Checks the
- * location's glob and the object quals, on the values the listing gives.
+ * May the current object hold rows the query wants?  Checks the object
+ * quals on the values the listing gives.
  */
 static bool
 admit_object(TelemScan *scan)
@@ -259,19 +277,6 @@ admit_object(TelemScan *scan)
 	bool		ok;
 	int			i;
 
-	if (scan->opts->glob != NULL)
-	{
-		KeyGlobResult r = KeyGlobMatch(scan->opts->glob, scan->object->key);
-
-		if (r == KEY_GLOB_TOO_COMPLEX)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("the glob in location \"%s\" is too complex to match",
-							scan->opts->location),
-					 errhint("Use fewer \"*\" in one segment.")));
-		if (r == KEY_GLOB_NO_MATCH)
-			return false;
-	}
 	if (!pruning_on(scan) || scan->prune->object_qual == NULL)
 		return true;
 	if (scan->object_unmatchable)
@@ -322,6 +327,11 @@ open_next_object(TelemScan *scan)
 		/* "folder" placeholders some tools create hold no records */
 		if (listed->key[0] != '\0' && listed->key[strlen(listed->key) - 1] == '/')
 			continue;
+		if (!glob_matches(scan, listed->key))
+		{
+			scan->objects_pruned++;
+			continue;
+		}
 
 		/* the object's own copy, for as long as it is being read */
 		MemoryContextReset(scan->objectcxt);

@@ -323,7 +323,7 @@ telemExplainForeignScan(ForeignScanState *node, ExplainState *es)
 						opts->format == FORMAT_CSV ? "csv" : "text", es);
 	ExplainPropertyText("Telem Compression", CodecName(opts->compression), es);
 	if (opts->glob != NULL)
-		ExplainPropertyText("Telem Glob", opts->glob, es);
+		ExplainPropertyText("Telem Glob", TelemObjectUrl(opts, opts->glob), es);
 	if (quals != NULL)
 		ExplainPropertyText("Telem Pruning Quals", quals, es);
 

@@ -43,3 +43,29 @@ BEGIN
   END LOOP;
 END
 $fn$;
+
+-- regress_counters(query) runs EXPLAIN ANALYZE of query and returns, for
+-- each Foreign Scan in the plan, the telem_fdw counters that say how much
+-- was listed and read: the contract pruning is tested against.
+CREATE OR REPLACE FUNCTION regress_counters(q text) RETURNS SETOF text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  j jsonb;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON) ' || q INTO j;
+  RETURN QUERY
+    WITH RECURSIVE nodes(p) AS (
+      SELECT j->0->'Plan'
+      UNION ALL
+      SELECT jsonb_array_elements(p->'Plans') FROM nodes WHERE p ? 'Plans')
+    SELECT format('%s: loops=%s rows=%s pages=%s listed=%s pruned=%s read=%s%s%s',
+                  p->>'Relation Name', p->>'Actual Loops', p->>'Actual Rows',
+                  p->>'Telem Listing Pages', p->>'Telem Objects Listed',
+                  p->>'Telem Objects Pruned', p->>'Telem Objects Read',
+                  CASE WHEN p ? 'Telem Prefixes Pruned'
+                       THEN ' prefixes_pruned=' || (p->>'Telem Prefixes Pruned') END,
+                  CASE WHEN p ? 'Telem Keys Looked Up'
+                       THEN ' keys=' || (p->>'Telem Keys Looked Up') END)
+      FROM nodes WHERE p->>'Node Type' = 'Foreign Scan';
+END
+$fn$;

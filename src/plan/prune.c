@@ -280,7 +280,23 @@ TelemPruneBegin(TelemScan *scan, PlanState *ps, List *fdw_exprs,
 	int			i;
 
 	for (i = 0; i < nquals; i++)
-		quals = lappend(quals, list_nth(fdw_exprs, first + i));
+	{
+		Node	   *q = list_nth(fdw_exprs, first + i);
+		List	   *vars = pull_var_clause(q, PVC_RECURSE_AGGREGATES |
+										   PVC_RECURSE_WINDOWFUNCS |
+										   PVC_RECURSE_PLACEHOLDERS);
+		ListCell   *vc;
+
+		/* a value these quals read that does not parse: cannot match */
+		foreach(vc, vars)
+		{
+			Var		   *v = (Var *) lfirst(vc);
+
+			if (v->varattno > 0 && v->varattno <= scan->ncolumns)
+				scan->columns[v->varattno - 1].pruned_by = true;
+		}
+		quals = lappend(quals, q);
+	}
 	st->object_qual = ExecInitQual(quals, ps);
 	st->nquals = nquals;
 
