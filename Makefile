@@ -17,6 +17,7 @@ OBJS = \
 	src/listing.o \
 	src/plan/prune.o \
 	src/plan/estimate.o \
+	src/plan/parallel.o \
 	src/plan/key_glob.o \
 	src/store_glue.o \
 	src/loader/object_set.o \

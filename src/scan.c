@@ -83,7 +83,10 @@ scan_error_callback(void *arg)
 
 	if (scan->object_url == NULL)
 		return;
-	if (scan->opts->format == FORMAT_JSONL && scan->line_number > 0)
+	if (scan->range_start > 0 && scan->record_offset >= 0)
+		errcontext("telem_fdw object \"%s\", byte offset " INT64_FORMAT,
+				   scan->object_url, scan->record_offset);
+	else if (scan->opts->format == FORMAT_JSONL && scan->line_number > 0)
 	{
 		if (scan->cur_column)
 			errcontext("telem_fdw object \"%s\", line " INT64_FORMAT ", column \"%s\"",
@@ -308,13 +311,32 @@ start_listing(TelemScan *scan)
 	scan->listing_started = true;
 }
 
-/* Open the next object of the listing; false when there is none. */
-static bool
-open_next_object(TelemScan *scan)
+/* Make obj the current object: a copy in the object context, values filled. */
+static void
+set_current_object(TelemScan *scan, const TelemObject *obj, bool soft)
+{
+	MemoryContext old;
+
+	MemoryContextReset(scan->objectcxt);
+	old = MemoryContextSwitchTo(scan->objectcxt);
+	scan->object = palloc(sizeof(TelemObject));
+	*scan->object = *obj;
+	scan->object->key = pstrdup(obj->key);
+	scan->object->etag = obj->etag ? pstrdup(obj->etag) : NULL;
+	scan->object_url = TelemObjectUrl(scan->opts, obj->key);
+	fill_object_values(scan, soft);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * TelemNextAdmitted
+ *		Walk the listing to the next object that passes the glob and the
+ *		object quals, and make it current (not opened); false at the end.
+ */
+bool
+TelemNextAdmitted(TelemScan *scan)
 {
 	TelemObject *listed;
-	TelemError	err;
-	MemoryContext old;
 
 	if (!scan->listing_started)
 		start_listing(scan);
@@ -332,23 +354,39 @@ open_next_object(TelemScan *scan)
 			scan->objects_pruned++;
 			continue;
 		}
-
-		/* the object's own copy, for as long as it is being read */
-		MemoryContextReset(scan->objectcxt);
-		old = MemoryContextSwitchTo(scan->objectcxt);
-		scan->object = palloc(sizeof(TelemObject));
-		*scan->object = *listed;
-		scan->object->key = pstrdup(listed->key);
-		scan->object->etag = listed->etag ? pstrdup(listed->etag) : NULL;
-		scan->object_url = TelemObjectUrl(scan->opts, listed->key);
-		fill_object_values(scan, pruning_on(scan));
-		MemoryContextSwitchTo(old);
+		set_current_object(scan, listed, pruning_on(scan));
 		if (admit_object(scan))
-			break;
+			return true;
 		scan->objects_pruned++;
 		scan->object = NULL;
 		scan->object_url = NULL;
 	}
+}
+
+/* Open the next object of the listing; false when there is none. */
+static bool
+open_next_object(TelemScan *scan)
+{
+	TelemError	err;
+	MemoryContext old;
+	int64		offset = 0;
+
+	scan->range_start = 0;
+	scan->range_end = -1;
+	if (scan->shared != NULL)
+	{
+		TelemObject obj;
+
+		/* a parallel scan: the leader listed; claim the next piece */
+		if (!TelemParallelClaim(scan, &obj, &scan->range_start, &scan->range_end))
+			return false;
+		set_current_object(scan, &obj, false);
+		/* from the byte before, to see whether a line starts at range_start */
+		if (scan->range_start > 0)
+			offset = scan->range_start - 1;
+	}
+	else if (!TelemNextAdmitted(scan))
+		return false;
 
 	old = MemoryContextSwitchTo(scan->objectcxt);
 	scan->object_eof = false;
@@ -357,7 +395,7 @@ open_next_object(TelemScan *scan)
 	scan->object_start_bytes = scan->bytes_read;
 
 	memset(&err, 0, sizeof(err));
-	scan->reader = scan->store->ops->open(scan->store, scan->object, 0, &err);
+	scan->reader = scan->store->ops->open(scan->store, scan->object, offset, &err);
 	if (scan->reader == NULL)
 		TelemReportStoreError(&err, "open", scan->object_url);
 	scan->codec = CodecOpen(scan->opts->compression, scan->object->key,
@@ -365,7 +403,8 @@ open_next_object(TelemScan *scan)
 	if (scan->codec == NULL)
 		TelemReportStoreError(&err, "decompress", scan->object_url);
 
-	scan->objects_read++;
+	if (scan->range_start == 0)
+		scan->objects_read++;
 	scan->decoder->begin_object(scan);
 
 	MemoryContextSwitchTo(old);

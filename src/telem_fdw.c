@@ -14,12 +14,14 @@
 #include "postgres.h"
 
 #include "access/sysattr.h"
+#include "access/parallel.h"
 #include "access/table.h"
 #include "commands/explain.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
@@ -58,6 +60,19 @@ static TupleTableSlot *telemIterateForeignScan(ForeignScanState *node);
 static void telemReScanForeignScan(ForeignScanState *node);
 static void telemEndForeignScan(ForeignScanState *node);
 static void telemExplainForeignScan(ForeignScanState *node, ExplainState *es);
+static bool telemIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
+										   RangeTblEntry *rte);
+static Size telemEstimateDSMForeignScan(ForeignScanState *node,
+										ParallelContext *pcxt);
+static void telemInitializeDSMForeignScan(ForeignScanState *node,
+										  ParallelContext *pcxt,
+										  void *coordinate);
+static void telemReInitializeDSMForeignScan(ForeignScanState *node,
+											ParallelContext *pcxt,
+											void *coordinate);
+static void telemInitializeWorkerForeignScan(ForeignScanState *node,
+											 shm_toc *toc, void *coordinate);
+static void telemShutdownForeignScan(ForeignScanState *node);
 static bool check_endpoint_url(char **newval, void **extra, GucSource source);
 
 /* A token endpoint setting is empty or an http(s) URL. */
@@ -104,6 +119,13 @@ _PG_init(void)
 							&telem_plan_sample_ttl,
 							60, 0, 86400,
 							PGC_USERSET, GUC_UNIT_S,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("telem_fdw.split_size",
+							"Objects larger than this are split into byte ranges for parallel workers.",
+							"Uncompressed JSON lines only; each split resyncs at the next newline.",
+							&telem_split_size_mb,
+							64, 1, 1024 * 1024,
+							PGC_USERSET, GUC_UNIT_MB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("telem_fdw.objects_in_flight",
 							"Objects a scan downloads at once, the one being decoded included.",
@@ -162,6 +184,12 @@ telem_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReScanForeignScan = telemReScanForeignScan;
 	routine->EndForeignScan = telemEndForeignScan;
 	routine->ExplainForeignScan = telemExplainForeignScan;
+	routine->IsForeignScanParallelSafe = telemIsForeignScanParallelSafe;
+	routine->EstimateDSMForeignScan = telemEstimateDSMForeignScan;
+	routine->InitializeDSMForeignScan = telemInitializeDSMForeignScan;
+	routine->ReInitializeDSMForeignScan = telemReInitializeDSMForeignScan;
+	routine->InitializeWorkerForeignScan = telemInitializeWorkerForeignScan;
+	routine->ShutdownForeignScan = telemShutdownForeignScan;
 
 	PG_RETURN_POINTER(routine);
 }
@@ -195,6 +223,30 @@ telemGetForeignPaths(PlannerInfo *root, RelOptInfo *baserel,
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup_cost, total_cost,
 									 NIL, NULL, NULL, NIL));
+
+	/*
+	 * A partial path: participants claim objects (and splits of large
+	 * ones) from a shared queue, so the work divides as a parallel seq
+	 * scan's does.
+	 */
+	if (baserel->consider_parallel && max_parallel_workers_per_gather > 0)
+	{
+		int			workers = max_parallel_workers_per_gather;
+		double		divisor = workers;
+		ForeignPath *path;
+
+		if (parallel_leader_participation && 1.0 - 0.3 * workers > 0)
+			divisor += 1.0 - 0.3 * workers;
+		path = create_foreignscan_path(root, baserel, NULL,
+									   clamp_row_est(baserel->rows / divisor),
+									   startup_cost,
+									   startup_cost + (total_cost - startup_cost) / divisor,
+									   NIL, NULL, NULL, NIL);
+		path->path.parallel_aware = true;
+		path->path.parallel_safe = true;
+		path->path.parallel_workers = workers;
+		add_partial_path(baserel, (Path *) path);
+	}
 }
 
 /*
@@ -303,6 +355,53 @@ telemEndForeignScan(ForeignScanState *node)
 	if (node->fdw_state)
 		TelemEndScan((TelemScan *) node->fdw_state);
 	node->fdw_state = NULL;
+}
+
+static bool
+telemIsForeignScanParallelSafe(PlannerInfo *root, RelOptInfo *rel,
+							   RangeTblEntry *rte)
+{
+	(void) root;
+	(void) rel;
+	return TelemParallelSafe(rte->relid);
+}
+
+static Size
+telemEstimateDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt)
+{
+	(void) pcxt;
+	return TelemParallelEstimate((TelemScan *) node->fdw_state);
+}
+
+static void
+telemInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
+							  void *coordinate)
+{
+	(void) pcxt;
+	TelemParallelInitialize((TelemScan *) node->fdw_state, coordinate);
+}
+
+static void
+telemReInitializeDSMForeignScan(ForeignScanState *node, ParallelContext *pcxt,
+								void *coordinate)
+{
+	(void) pcxt;
+	TelemParallelReinitialize((TelemScan *) node->fdw_state, coordinate);
+}
+
+static void
+telemInitializeWorkerForeignScan(ForeignScanState *node, shm_toc *toc,
+								 void *coordinate)
+{
+	(void) toc;
+	TelemParallelAttach((TelemScan *) node->fdw_state, coordinate);
+}
+
+static void
+telemShutdownForeignScan(ForeignScanState *node)
+{
+	if (node->fdw_state)
+		TelemParallelShutdown((TelemScan *) node->fdw_state);
 }
 
 static void

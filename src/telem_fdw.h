@@ -281,7 +281,12 @@ typedef struct TelemScan
 	int64		keys_looked_up;
 
 	/* the current object */
-	TelemObject *object;		/* points into page; NULL between objects */
+	TelemObject *object;		/* a copy in objectcxt; NULL between objects */
+	int64		range_start;	/* parallel split: first byte it owns, else 0 */
+	int64		range_end;		/* lines starting before it; -1 = to the end */
+	int64		record_offset;	/* of the current line in a split, else -1 */
+	struct TelemSharedScan *shared; /* parallel scan state in DSM, or NULL */
+	void	   *parallel_plan;	/* leader: the walk, Estimate to Initialize */
 	char	   *object_url;
 	TelemReader *reader;
 	TelemCodec *codec;
@@ -313,6 +318,7 @@ typedef struct TelemScan
 /* in scan.c */
 extern TelemScan *TelemBeginScan(Relation rel, Oid userid, Bitmapset *needed,
 								 MemoryContext parent);
+extern bool TelemNextAdmitted(TelemScan *scan);
 extern void TelemScanSetPruning(TelemScan *scan, PlanState *ps,
 								List *fdw_exprs, List *prune_private);
 extern bool TelemPartitionValue(const char *key, const char *name,
@@ -334,6 +340,17 @@ extern void TelemPruneEvaluate(TelemPruneState *st, ExprContext *econtext,
 extern bool TelemPruneDir(TelemPruneState *st, TelemScan *scan,
 						  const char *prefix, bool *all_bound);
 extern bool TelemInputSafe(TelemColumn *col, char *text, Datum *out);
+
+/* in plan/parallel.c */
+extern int	telem_split_size_mb;
+extern bool TelemParallelSafe(Oid relid);
+extern Size TelemParallelEstimate(TelemScan *scan);
+extern void TelemParallelInitialize(TelemScan *scan, void *coordinate);
+extern void TelemParallelReinitialize(TelemScan *scan, void *coordinate);
+extern void TelemParallelAttach(TelemScan *scan, void *coordinate);
+extern bool TelemParallelClaim(TelemScan *scan, TelemObject *obj,
+							   int64 *range_start, int64 *range_end);
+extern void TelemParallelShutdown(TelemScan *scan);
 
 /* in plan/estimate.c */
 extern bool telem_plan_sample;

@@ -43,6 +43,8 @@ typedef struct JsonlState
 	size_t		pos;
 	size_t		scanned;		/* bytes from pos known to hold no newline */
 	bool		eof;
+	int64		base;			/* object offset of buf[0] */
+	bool		range_done;		/* a split's last line has been read */
 
 	StringInfoData text;		/* NUL-terminated copy of one field */
 } JsonlState;
@@ -99,6 +101,8 @@ jsonl_begin_scan(TelemScan *scan)
 	scan->decoder_state = st;
 }
 
+static char *next_line(TelemScan *scan, JsonlState *st, size_t *linelen);
+
 static void
 jsonl_begin_object(TelemScan *scan)
 {
@@ -106,6 +110,21 @@ jsonl_begin_object(TelemScan *scan)
 
 	st->len = st->pos = st->scanned = 0;
 	st->eof = false;
+	st->range_done = false;
+	scan->record_offset = -1;
+
+	/*
+	 * A split of a parallel scan starts one byte early: the line through
+	 * the first newline belongs to the split before (or, if that byte is the
+	 * newline, is empty), and lines starting before range_end are ours.
+	 */
+	st->base = scan->range_start > 0 ? scan->range_start - 1 : 0;
+	if (scan->range_start > 0)
+	{
+		size_t		len;
+
+		(void) next_line(scan, st, &len);
+	}
 }
 
 /*
@@ -122,8 +141,16 @@ next_line(TelemScan *scan, JsonlState *st, size_t *linelen)
 								st->len - st->pos - st->scanned);
 		int			n;
 
+		if (st->range_done)
+			return NULL;
+		if (scan->range_end >= 0 && st->base + (int64) st->pos >= scan->range_end)
+		{
+			st->range_done = true;
+			return NULL;
+		}
 		if (nl != NULL)
 		{
+			scan->record_offset = st->base + (int64) st->pos;
 			*linelen = nl - start;
 			st->pos += *linelen + 1;
 			st->scanned = 0;
@@ -135,6 +162,7 @@ next_line(TelemScan *scan, JsonlState *st, size_t *linelen)
 		{
 			if (st->pos == st->len)
 				return NULL;
+			scan->record_offset = st->base + (int64) st->pos;
 			/* the last line has no newline */
 			*linelen = st->len - st->pos;
 			st->pos = st->len;
@@ -156,6 +184,7 @@ next_line(TelemScan *scan, JsonlState *st, size_t *linelen)
 		{
 			memmove(st->buf, st->buf + st->pos, st->len - st->pos);
 			st->len -= st->pos;
+			st->base += st->pos;
 			st->pos = 0;
 		}
 		if (st->len == st->cap)
@@ -280,11 +309,20 @@ jsonl_next_record(TelemScan *scan)
 	} while (is_blank(line, len));
 
 	if (!JsonlExtract(st->extractor, line, len, st->fields, errbuf, sizeof(errbuf)))
+	{
+		/* a split of a parallel scan knows offsets, not line numbers */
+		if (scan->range_start > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
+					 errmsg("malformed JSON in \"%s\" at byte offset " INT64_FORMAT,
+							scan->object_url, scan->record_offset),
+					 errdetail("%s", errbuf)));
 		ereport(ERROR,
 				(errcode(ERRCODE_BAD_COPY_FILE_FORMAT),
 				 errmsg("malformed JSON in \"%s\" at line " INT64_FORMAT,
 						scan->object_url, scan->line_number),
 				 errdetail("%s", errbuf)));
+	}
 
 	for (i = 0; i < scan->ncolumns; i++)
 	{
