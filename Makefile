@@ -15,6 +15,10 @@ OBJS = \
 	src/option.o \
 	src/scan.o \
 	src/store_glue.o \
+	src/plan/import.o \
+	src/plan/infer.o \
+	src/plan/source_csv.o \
+	src/plan/source_jsonl.o \
 	src/loader/object_set.o \
 	src/loader/pause_point.o \
 	src/loader/tds_client.o \

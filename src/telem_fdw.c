@@ -129,6 +129,7 @@ telem_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReScanForeignScan = telemReScanForeignScan;
 	routine->EndForeignScan = telemEndForeignScan;
 	routine->ExplainForeignScan = telemExplainForeignScan;
+	routine->ImportForeignSchema = telemImportForeignSchema;
 
 	PG_RETURN_POINTER(routine);
 }
