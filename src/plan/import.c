@@ -706,22 +706,31 @@ table_statement(const ImportTable *t, List *columns, const ImportOptions *io,
 	return buf.data;
 }
 
-/* The last segment of a location's prefix, for naming it as one table. */
+/*
+ * The name of a location that is one table: its last segment that is no
+ * name=value partition ("raw/vehicle/year=2026/" → vehicle), else its last
+ * segment, else the bucket or container.
+ */
 static char *
 location_table_name(const TelemOptions *opts)
 {
 	char	   *p = pstrdup(opts->prefix);
-	size_t		len = strlen(p);
-	char	   *slash;
+	char	   *last = NULL;
+	char	   *plain = NULL;
+	char	   *seg;
+	char	   *save = NULL;
 
-	while (len > 0 && p[len - 1] == '/')
-		p[--len] = '\0';
-	slash = strrchr(p, '/');
-	if (slash != NULL)
-		p = slash + 1;
-	if (*p == '\0')
-		return table_name(opts->bucket ? opts->bucket : "root");
-	return table_name(p);
+	for (seg = strtok_r(p, "/", &save); seg; seg = strtok_r(NULL, "/", &save))
+	{
+		last = seg;
+		if (strchr(seg, '=') == NULL)
+			plain = seg;
+	}
+	if (plain)
+		return table_name(plain);
+	if (last)
+		return table_name(last);
+	return table_name(opts->bucket ? opts->bucket : "root");
 }
 
 /*
@@ -820,14 +829,17 @@ telemImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	{
 		if (partition_children != NIL)
 			ereport(NOTICE,
-					(errmsg("skipping %d partition prefixes such as \"%s\" directly under \"%s\"",
-							list_length(partition_children),
-							(char *) linitial(partition_children), location),
+					(errmsg_plural("skipping %d partition prefix \"%s\" directly under \"%s\"",
+								   "skipping %d partition prefixes such as \"%s\" directly under \"%s\"",
+								   list_length(partition_children),
+								   list_length(partition_children),
+								   (char *) linitial(partition_children), location),
 					 errhint("Import the location as one table with CREATE FOREIGN TABLE.")));
 		if (ndirect > 0)
 			ereport(NOTICE,
-					(errmsg("skipping %d objects directly under \"%s\"",
-							ndirect, location),
+					(errmsg_plural("skipping %d object directly under \"%s\"",
+								   "skipping %d objects directly under \"%s\"",
+								   ndirect, ndirect, location),
 					 errdetail("Only objects below a child prefix belong to an imported table.")));
 	}
 
