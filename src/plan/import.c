@@ -576,10 +576,12 @@ is_side_file(const char *key)
 }
 
 /*
- * Sample the table at prefix: its partitions and its columns.
+ * Sample the table at prefix: its partitions and its columns.  *found is
+ * false when there is no object to sample (only "folder" placeholders).
  */
 static List *
-infer_table(ImportState *st, const ImportOptions *io, const char *prefix)
+infer_table(ImportState *st, const ImportOptions *io, const char *prefix,
+			bool *found)
 {
 	const SchemaSourceOps *source = schema_source(io->infer.format);
 	InferSet   *set = palloc0(sizeof(InferSet));
@@ -619,6 +621,9 @@ infer_table(ImportState *st, const ImportOptions *io, const char *prefix)
 		}
 	} while (token != NULL && pages < IMPORT_TABLE_PAGES);
 	TelemObjectPageFree(&st->page);
+	*found = nobjects > 0;
+	if (nobjects == 0)
+		return NIL;
 
 	state = source->begin(&io->infer, set);
 	/* spread the sample over the listing: partitions differ */
@@ -847,10 +852,18 @@ telemImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	{
 		ImportTable *t = (ImportTable *) lfirst(lc);
 		List	   *columns;
+		bool		found;
 
 		if (!table_wanted(stmt, t->name))
 			continue;
-		columns = infer_table(st, &io, t->prefix);
+		columns = infer_table(st, &io, t->prefix, &found);
+		if (!found)
+		{
+			ereport(NOTICE,
+					(errmsg("skipping \"%s\": no objects under \"%s\"",
+							t->name, t->location)));
+			continue;
+		}
 		commands = lappend(commands,
 						   table_statement(t, columns, &io, server->servername));
 	}

@@ -276,7 +276,11 @@ walk_members(JsonWalk *w, const char *path, const char *col)
 		skip_ws(w);
 		w->p++;					/* ':' */
 		skip_ws(w);
-		walk_value(w, cpath, ccol, name);
+		/* no json_path can name a member "" */
+		if (len == 0)
+			skip_value(w);
+		else
+			walk_value(w, cpath, ccol, name);
 		skip_ws(w);
 		if (w->p < w->end && *w->p == ',')
 		{
