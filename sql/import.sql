@@ -89,6 +89,10 @@ IMPORT FOREIGN SCHEMA "s3://telem-regress/sites/"
   FROM SERVER regress_import_s3 INTO imp_s3_part;
 SELECT * FROM import_columns('imp_s3_part') WHERE tab = 'sites';
 SELECT * FROM imp_s3_part.sites ORDER BY site;
+-- partitions next to plain children are left out, with a NOTICE
+IMPORT FOREIGN SCHEMA "s3://telem-regress/import/mixed/"
+  FROM SERVER regress_import_s3 INTO imp_s3_part;
+SELECT * FROM import_tables('imp_s3_part') WHERE tab = 'plain';
 -- without list_level, children are looked for in the first 10 pages of a
 -- flat listing only, and a NOTICE says so (one key a page here)
 CREATE SERVER regress_import_s3_small FOREIGN DATA WRAPPER telem_fdw
