@@ -421,7 +421,8 @@ list_children(ImportState *st, const char *prefix, int *ndirect)
 	} while (token != NULL && pages < IMPORT_FLAT_PAGES);
 	if (token != NULL)
 		ereport(NOTICE,
-				(errmsg("looked for tables in the first %d listing pages of \"%s\" only",
+				(errcode(ERRCODE_WARNING),
+				 errmsg("looked for tables in the first %d listing pages of \"%s\" only",
 						IMPORT_FLAT_PAGES, TelemObjectUrl(st->opts, prefix)),
 				 errdetail("This store cannot list one level of a location, so child "
 						   "prefixes whose first object lies beyond those pages are missed."),
@@ -834,7 +835,8 @@ telemImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 	{
 		if (partition_children != NIL)
 			ereport(NOTICE,
-					(errmsg_plural("skipping %d partition prefix \"%s\" directly under \"%s\"",
+					(errcode(ERRCODE_WARNING),
+					 errmsg_plural("skipping %d partition prefix \"%s\" directly under \"%s\"",
 								   "skipping %d partition prefixes such as \"%s\" directly under \"%s\"",
 								   list_length(partition_children),
 								   list_length(partition_children),
@@ -842,7 +844,8 @@ telemImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 					 errhint("Import the location as one table with CREATE FOREIGN TABLE.")));
 		if (ndirect > 0)
 			ereport(NOTICE,
-					(errmsg_plural("skipping %d object directly under \"%s\"",
+					(errcode(ERRCODE_WARNING),
+					 errmsg_plural("skipping %d object directly under \"%s\"",
 								   "skipping %d objects directly under \"%s\"",
 								   ndirect, ndirect, location),
 					 errdetail("Only objects below a child prefix belong to an imported table.")));
@@ -860,7 +863,8 @@ telemImportForeignSchema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 		if (!found)
 		{
 			ereport(NOTICE,
-					(errmsg("skipping \"%s\": no objects under \"%s\"",
+					(errcode(ERRCODE_WARNING),
+					 errmsg("skipping \"%s\": no objects under \"%s\"",
 							t->name, t->location)));
 			continue;
 		}
