@@ -88,6 +88,7 @@ IMPORT FOREIGN SCHEMA x FROM SERVER :srv INTO imp_part OPTIONS (location :'loc',
 IMPORT FOREIGN SCHEMA x FROM SERVER :srv INTO imp_part OPTIONS (location :'loc', flatten 'maybe'); -- ERROR
 IMPORT FOREIGN SCHEMA x FROM SERVER :srv INTO imp_part OPTIONS (location :'loc', compression 'lz4'); -- ERROR
 IMPORT FOREIGN SCHEMA x FROM SERVER :srv INTO imp_part OPTIONS (location :'loc', location :'loc'); -- ERROR
+IMPORT FOREIGN SCHEMA x FROM SERVER :srv INTO imp_part OPTIONS (location ''); -- ERROR
 -- store errors, through regress_error() for the paths
 -- a schema name that is no location
 SELECT regress_error(format('IMPORT FOREIGN SCHEMA raw FROM SERVER %I INTO imp_part', :'srv')); -- ERROR
