@@ -20,6 +20,10 @@ OBJS = \
 	src/plan/parallel.o \
 	src/plan/key_glob.o \
 	src/store_glue.o \
+	src/plan/import.o \
+	src/plan/infer.o \
+	src/plan/source_csv.o \
+	src/plan/source_jsonl.o \
 	src/loader/object_set.o \
 	src/loader/pause_point.o \
 	src/loader/tds_client.o \

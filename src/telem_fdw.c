@@ -184,6 +184,7 @@ telem_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ReScanForeignScan = telemReScanForeignScan;
 	routine->EndForeignScan = telemEndForeignScan;
 	routine->ExplainForeignScan = telemExplainForeignScan;
+	routine->ImportForeignSchema = telemImportForeignSchema;
 	routine->IsForeignScanParallelSafe = telemIsForeignScanParallelSafe;
 	routine->EstimateDSMForeignScan = telemEstimateDSMForeignScan;
 	routine->InitializeDSMForeignScan = telemInitializeDSMForeignScan;

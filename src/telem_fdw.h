@@ -384,6 +384,11 @@ extern const TelemDecoderOps TelemJsonlDecoder;
 /* in format/copy_format.c */
 extern const TelemDecoderOps TelemCopyDecoder;
 
+/* in plan/import.c */
+struct ImportForeignSchemaStmt;
+extern List *telemImportForeignSchema(struct ImportForeignSchemaStmt *stmt,
+									  Oid serverOid);
+
 /* in telem_fdw.c */
 extern int	telem_default_max_line_size;
 extern bool telem_enable_pruning;
