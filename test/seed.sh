@@ -46,6 +46,12 @@ for i in $(seq -w 1 1500); do
 	printf '{"n":%d}\n' "$((10#$i))" > "$data/many/obj-$i.jsonl"
 done
 
+# 20,000 generated rows (about 4.8 MB, uncompressed) for the parallel
+# scan test, which splits it into 1 MB byte ranges; deterministic (fixed seed).
+mkdir -p "$data/parallel"
+python3 "$here/gen_telemetry.py" --rows 20000 --seed 7 --format jsonl > "$data/parallel/t.jsonl"
+printf '{"device_id":"veh-last","speed_kmh":1.5}' >> "$data/parallel/t.jsonl"
+
 # The loader and transfer tests write new objects here with COPY ... TO
 # (as postgres).
 mkdir -p "$data/loader/day=21" "$data/loader/day=22"
