@@ -93,8 +93,8 @@ SELECT * FROM imp_s3_part.sites ORDER BY site;
 IMPORT FOREIGN SCHEMA "s3://telem-regress/import/mixed/"
   FROM SERVER regress_import_s3 INTO imp_s3_part;
 SELECT * FROM import_tables('imp_s3_part') WHERE tab = 'plain';
--- without list_level, children are looked for in the first 10 pages of a
--- flat listing only, and a NOTICE says so (one key a page here)
+-- one key a page: the level listing pages through the children (a store
+-- without list_level would look in the first 10 pages of a flat listing)
 CREATE SERVER regress_import_s3_small FOREIGN DATA WRAPPER telem_fdw
   OPTIONS (provider 's3', endpoint :'s3_endpoint', region 'us-east-1', url_style 'path',
            page_size '1');
