@@ -876,6 +876,7 @@ az_destroy(TelemStore *store)
 	if (s == NULL)
 		return;
 	HttpClientDestroy(s->client);
+	HttpGroupDestroy(s->http.group);
 	HttpShareDestroy(s->http.share);
 	free(s->account);
 	free(s->container);
@@ -1176,6 +1177,13 @@ AzureStoreCreate(const AzureConfig *cfg, TelemError *err)
 	 */
 	s->http.share = HttpShareCreate(err);
 	if (s->http.share == NULL)
+	{
+		az_destroy(&s->base);
+		return NULL;
+	}
+	/* the store's readers progress together (store.h) */
+	s->http.group = HttpGroupCreate(err);
+	if (s->http.group == NULL)
 	{
 		az_destroy(&s->base);
 		return NULL;

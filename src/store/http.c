@@ -15,6 +15,12 @@
  * refused chunk fits.  CURLOPT_BUFFERSIZE is capped at the buffer size, so
  * a chunk always fits into an empty buffer.
  *
+ * Streams started with an HttpGroup in their HttpConfig share the group's
+ * multi handle, so whichever of them is being waited on, curl moves them
+ * all, each into its own buffer and each pausing when that buffer is
+ * full.  A result curl reports for one of them is stored in that stream
+ * (CURLOPT_PRIVATE points back to it) until that stream is read.
+ *
  * Plain C with libcurl; no postgres.h (see store.h).
  *
  * IDENTIFICATION
@@ -38,11 +44,13 @@
 #define HTTP_MAX_HEADER_BYTES		(64 * 1024) /* kept per collected reply */
 #define HTTP_DEFAULT_CONNECT_MS		10000
 #define HTTP_DEFAULT_LOW_SPEED_S	30
+#define HTTP_PUMP_INTERVAL_US		1000	/* see group_maybe_pump */
 
 /* One transfer in flight, streaming or collecting. */
 typedef struct HttpXfer
 {
 	CURLM	   *multi;
+	HttpGroup  *group;			/* the group whose multi this is, or NULL */
 	CURL	   *easy;
 	bool		attached;		/* easy has been added to multi */
 	struct curl_slist *headers;
@@ -91,6 +99,14 @@ struct HttpClient
 struct HttpShare
 {
 	CURLSH	   *sh;
+};
+
+/* Streams that progress together: one multi handle drives them all. */
+struct HttpGroup
+{
+	CURLM	   *multi;
+	int			nattached;		/* streams whose easy handle is in multi */
+	struct timespec last_pump;	/* of the last opportunistic perform */
 };
 
 static bool http_initialized = false;
@@ -586,6 +602,7 @@ xfer_setup(HttpXfer *x, const HttpConfig *cfg, const HttpRequest *req,
 	SET(CURLOPT_HEADERFUNCTION, xfer_header);
 	SET(CURLOPT_HEADERDATA, x);
 	SET(CURLOPT_ERRORBUFFER, x->errbuf);
+	SET(CURLOPT_PRIVATE, (void *) x);
 	if (bufsize > 0)
 		SET(CURLOPT_BUFFERSIZE, bufsize);
 #undef SET
@@ -611,33 +628,62 @@ body_ready(const HttpXfer *x)
 }
 
 /*
+ * Hand every finished transfer's result to its HttpXfer (CURLOPT_PRIVATE):
+ * on a group's multi handle a message may be for a stream nobody is
+ * reading now, which keeps it until it is read.
+ */
+static void
+multi_dispatch(CURLM *multi)
+{
+	CURLMsg    *msg;
+	int			left = 0;
+
+	while ((msg = curl_multi_info_read(multi, &left)) != NULL)
+	{
+		HttpXfer   *other = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+							  (char **) &other) == CURLE_OK && other != NULL)
+		{
+			other->done = true;
+			other->result = msg->data.result;
+		}
+	}
+}
+
+/* One non-blocking step of every transfer on multi. */
+static bool
+multi_step(CURLM *multi, TelemError *err)
+{
+	int			running = 0;
+	CURLMcode	mc = curl_multi_perform(multi, &running);
+
+	if (mc != CURLM_OK)
+		return TelemSetError(err, TELEM_ERR_NETWORK,
+							 "HTTP transfer failed: %s",
+							 curl_multi_strerror(mc));
+	multi_dispatch(multi);
+	return true;
+}
+
+/*
  * Run the transfer until it is done or ready(x) holds (ready may be NULL).
- * Returns false with err set when canceled or when the multi handle fails;
- * a failed transfer is not an error here (x->done, x->result say so).
+ * Every other transfer on the same multi handle (a group's) moves along
+ * too, each into its own buffer.  Returns false with err set when canceled
+ * or when the multi handle fails; a failed transfer is not an error here
+ * (x->done, x->result say so).
  */
 static bool
 xfer_drive(HttpXfer *x, bool (*ready) (const HttpXfer *), TelemError *err)
 {
 	for (;;)
 	{
-		int			running = 0;
-		int			left = 0;
 		CURLMcode	mc;
-		CURLMsg    *msg;
 
-		mc = curl_multi_perform(x->multi, &running);
-		if (mc != CURLM_OK)
-			return TelemSetError(err, TELEM_ERR_NETWORK,
-								 "HTTP transfer failed: %s",
-								 curl_multi_strerror(mc));
-		while ((msg = curl_multi_info_read(x->multi, &left)) != NULL)
-		{
-			if (msg->msg == CURLMSG_DONE && msg->easy_handle == x->easy)
-			{
-				x->done = true;
-				x->result = msg->data.result;
-			}
-		}
+		if (!multi_step(x->multi, err))
+			return false;
 		if (x->done || (ready != NULL && ready(x)))
 			return true;
 
@@ -789,16 +835,73 @@ HttpResponseFree(HttpResponse *resp)
 	memset(resp, 0, sizeof(*resp));
 }
 
+HttpGroup *
+HttpGroupCreate(TelemError *err)
+{
+	HttpGroup  *g;
+
+	if (!HttpGlobalInit(err))
+		return NULL;
+	g = calloc(1, sizeof(HttpGroup));
+	if (g == NULL || (g->multi = curl_multi_init()) == NULL)
+	{
+		free(g);
+		TelemSetError(err, TELEM_ERR_OUT_OF_MEMORY,
+					  "out of memory creating an HTTP transfer group");
+		return NULL;
+	}
+	return g;
+}
+
+void
+HttpGroupDestroy(HttpGroup *group)
+{
+	if (group == NULL)
+		return;
+	curl_multi_cleanup(group->multi);
+	free(group);
+}
+
+bool
+HttpGroupPump(HttpGroup *group, TelemError *err)
+{
+	if (group == NULL || group->nattached == 0)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &group->last_pump);
+	return multi_step(group->multi, err);
+}
+
+/*
+ * From HttpStreamRead while bytes are buffered: give the group's other
+ * transfers a step, at most once per HTTP_PUMP_INTERVAL_US, so that they
+ * keep filling their buffers while the caller works through this one.
+ * A failure is left for the next blocking wait to report.
+ */
+static void
+group_maybe_pump(HttpGroup *group)
+{
+	struct timespec now;
+	long		us;
+
+	if (group == NULL || group->nattached < 2)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (now.tv_sec - group->last_pump.tv_sec) * 1000000L +
+		(now.tv_nsec - group->last_pump.tv_nsec) / 1000;
+	if (us >= 0 && us < HTTP_PUMP_INTERVAL_US)
+		return;
+	group->last_pump = now;
+	(void) multi_step(group->multi, NULL);
+}
+
 HttpStream *
-HttpStreamOpen(const HttpConfig *cfg, const HttpRequest *req,
-			   size_t buffer_size, TelemError *err, int *curl_code)
+HttpStreamStart(const HttpConfig *cfg, const HttpRequest *req,
+				size_t buffer_size, TelemError *err)
 {
 	HttpStream *s;
 	HttpXfer   *x;
 	long		bufsize;
 
-	if (curl_code != NULL)
-		*curl_code = CURLE_OK;
 	if (!HttpGlobalInit(err))
 		return NULL;
 
@@ -811,7 +914,8 @@ HttpStreamOpen(const HttpConfig *cfg, const HttpRequest *req,
 	x = &s->x;
 	x->cap = buffer_size < HTTP_MIN_BUFFER ? HTTP_MIN_BUFFER : buffer_size;
 	x->buf = malloc(x->cap);
-	x->multi = curl_multi_init();
+	x->group = cfg->group;
+	x->multi = x->group != NULL ? x->group->multi : curl_multi_init();
 	x->easy = curl_easy_init();
 	if (x->buf == NULL || x->multi == NULL || x->easy == NULL)
 	{
@@ -830,9 +934,33 @@ HttpStreamOpen(const HttpConfig *cfg, const HttpRequest *req,
 		goto fail;
 	}
 	x->attached = true;
+	if (x->group != NULL)
+		x->group->nattached++;
 
-	if (!xfer_drive(x, headers_ready, err))
+	/*
+	 * One step connects (or takes a cached connection) and, on a local
+	 * network, usually sends the request; a failure shows in x->done.
+	 */
+	if (!multi_step(x->multi, err))
 		goto fail;
+	return s;
+
+fail:
+	HttpStreamClose(s);
+	return NULL;
+}
+
+bool
+HttpStreamWaitHeaders(HttpStream *stream, TelemError *err, int *curl_code)
+{
+	HttpXfer   *x = &stream->x;
+
+	if (curl_code != NULL)
+		*curl_code = CURLE_OK;
+	if (x->headers_done)
+		return true;
+	if (!xfer_drive(x, headers_ready, err))
+		return false;
 	if (!x->headers_done)
 	{
 		CURLcode	rc = x->result != CURLE_OK ? x->result : CURLE_GOT_NOTHING;
@@ -840,14 +968,28 @@ HttpStreamOpen(const HttpConfig *cfg, const HttpRequest *req,
 		/* finished without a final response: connection refused, reset... */
 		if (curl_code != NULL)
 			*curl_code = (int) rc;
-		set_curl_error(err, rc, x->errbuf);
-		goto fail;
+		return set_curl_error(err, rc, x->errbuf);
+	}
+	return true;
+}
+
+HttpStream *
+HttpStreamOpen(const HttpConfig *cfg, const HttpRequest *req,
+			   size_t buffer_size, TelemError *err, int *curl_code)
+{
+	HttpStream *s;
+
+	if (curl_code != NULL)
+		*curl_code = CURLE_OK;
+	s = HttpStreamStart(cfg, req, buffer_size, err);
+	if (s == NULL)
+		return NULL;
+	if (!HttpStreamWaitHeaders(s, err, curl_code))
+	{
+		HttpStreamClose(s);
+		return NULL;
 	}
 	return s;
-
-fail:
-	HttpStreamClose(s);
-	return NULL;
 }
 
 long
@@ -893,6 +1035,7 @@ HttpStreamRead(HttpStream *stream, void *buf, size_t len, TelemError *err)
 			if (x->head == x->tail)
 				x->head = x->tail = 0;
 			xfer_maybe_unpause(x);
+			group_maybe_pump(x->group);
 			return (ssize_t) n;
 		}
 		if (x->done)
@@ -951,10 +1094,14 @@ HttpStreamClose(HttpStream *stream)
 		return;
 	x = &stream->x;
 	if (x->attached)
+	{
 		curl_multi_remove_handle(x->multi, x->easy);
+		if (x->group != NULL)
+			x->group->nattached--;
+	}
 	if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
-	if (x->multi != NULL)
+	if (x->multi != NULL && x->group == NULL)
 		curl_multi_cleanup(x->multi);
 	free_headers(x->headers);
 	free(x->buf);

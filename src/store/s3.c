@@ -363,6 +363,7 @@ s3_destroy(TelemStore *store)
 	if (s == NULL)
 		return;
 	HttpClientDestroy(s->client);
+	HttpGroupDestroy(s->http.group);
 	free(s->bucket);
 	free(s->region);
 	free(s->access_key_id);
@@ -626,6 +627,13 @@ S3StoreCreate(const S3Config *cfg, TelemError *err)
 	 * HTTP connection costs well under a millisecond.  The listing client
 	 * keeps its own connection either way.
 	 */
+	/* the store's readers progress together (store.h) */
+	s->http.group = HttpGroupCreate(err);
+	if (s->http.group == NULL)
+	{
+		s3_destroy(&s->base);
+		return NULL;
+	}
 	s->client = HttpClientCreate(&s->http, err);
 	if (s->client == NULL)
 	{

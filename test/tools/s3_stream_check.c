@@ -363,7 +363,7 @@ main(int argc, char **argv)
 	else if (strcmp(mode, "get") == 0)
 	{
 		TelemObject obj = {(char *) arg, -1, NULL, 0};
-		TelemObjectPage page = {NULL, 0, NULL};
+		TelemObjectPage page = {NULL, 0, NULL, NULL, 0};
 		TelemReader *reader;
 		unsigned char *buf = malloc(read_size);
 		EVP_MD_CTX *md = EVP_MD_CTX_new();
