@@ -876,8 +876,9 @@ az_destroy(TelemStore *store)
 	if (s == NULL)
 		return;
 	HttpClientDestroy(s->client);
-	HttpGroupDestroy(s->http.group);
+	/* the share's connections may close through the group's callbacks */
 	HttpShareDestroy(s->http.share);
+	HttpGroupDestroy(s->http.group);
 	free(s->account);
 	free(s->container);
 	if (s->key != NULL)

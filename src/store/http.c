@@ -33,6 +33,10 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
@@ -107,6 +111,11 @@ struct HttpGroup
 	CURLM	   *multi;
 	int			nattached;		/* streams whose easy handle is in multi */
 	struct timespec last_pump;	/* of the last opportunistic perform */
+
+	/* the sockets curl opened for the group's streams (xfer_quickack) */
+	curl_socket_t *socks;
+	int			nsocks;
+	int			socks_cap;
 };
 
 static bool http_initialized = false;
@@ -393,6 +402,74 @@ xfer_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/*
+ * ACK the segment that brought the status line now, not after the delayed-
+ * ACK timer.  A server that writes its headers and then a small body in two
+ * sends, with Nagle on (Ceph RGW does), holds the body back until the
+ * headers are ACKed; on a reused connection Linux has left quick-ACK mode,
+ * so every small GET waited ~40 ms (100 objects of 1 kB: 4.6 s reused,
+ * 0.3 s on fresh connections).  Setting TCP_QUICKACK sends a pending ACK
+ * at once.  Best effort; Linux only.
+ */
+static void
+xfer_quickack(HttpXfer *x)
+{
+#ifdef TCP_QUICKACK
+	int			one = 1;
+	int			i;
+
+	/*
+	 * curl does not tell which of its sockets a transfer uses while it
+	 * runs, so poke all of the group's: on a socket with no ACK pending
+	 * this does nothing that lasts.
+	 */
+	if (x->group == NULL)
+		return;
+	for (i = 0; i < x->group->nsocks; i++)
+		(void) setsockopt(x->group->socks[i], IPPROTO_TCP, TCP_QUICKACK,
+						  &one, sizeof(one));
+#else
+	(void) x;
+#endif
+}
+
+/* CURLOPT_SOCKOPTFUNCTION for a group's streams: remember the socket. */
+static int
+group_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
+{
+	HttpGroup  *g = (HttpGroup *) clientp;
+
+	(void) purpose;
+	if (g->nsocks == g->socks_cap)
+	{
+		int			cap = g->socks_cap > 0 ? g->socks_cap * 2 : 8;
+		curl_socket_t *p = realloc(g->socks, cap * sizeof(curl_socket_t));
+
+		if (p == NULL)
+			return CURL_SOCKOPT_OK; /* it only misses the quick ACK */
+		g->socks = p;
+		g->socks_cap = cap;
+	}
+	g->socks[g->nsocks++] = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+/* CURLOPT_CLOSESOCKETFUNCTION for a group's streams: forget and close. */
+static int
+group_closesocket(void *clientp, curl_socket_t fd)
+{
+	HttpGroup  *g = (HttpGroup *) clientp;
+	int			i;
+
+	for (i = 0; i < g->nsocks; i++)
+		if (g->socks[i] == fd)
+		{
+			g->socks[i] = g->socks[--g->nsocks];
+			break;
+		}
+	return close(fd);
+}
+
 /* Header callback: spot the end of the final header block, Content-Range. */
 static size_t
 xfer_header(char *buf, size_t size, size_t nitems, void *userdata)
@@ -405,6 +482,7 @@ xfer_header(char *buf, size_t size, size_t nitems, void *userdata)
 		/* a new response starts (after a 1xx); forget the old headers */
 		x->content_range[0] = '\0';
 		x->hdrs_len = 0;
+		xfer_quickack(x);
 	}
 	else if (n > 0 && n <= 2 && (buf[0] == '\r' || buf[0] == '\n'))
 	{
@@ -597,6 +675,13 @@ xfer_setup(HttpXfer *x, const HttpConfig *cfg, const HttpRequest *req,
 	SET(CURLOPT_HTTPHEADER, x->headers);
 	if (cfg->share != NULL)
 		SET(CURLOPT_SHARE, cfg->share->sh);
+	if (x->group != NULL)
+	{
+		SET(CURLOPT_SOCKOPTFUNCTION, group_sockopt);
+		SET(CURLOPT_SOCKOPTDATA, (void *) x->group);
+		SET(CURLOPT_CLOSESOCKETFUNCTION, group_closesocket);
+		SET(CURLOPT_CLOSESOCKETDATA, (void *) x->group);
+	}
 	SET(CURLOPT_WRITEFUNCTION, xfer_write);
 	SET(CURLOPT_WRITEDATA, x);
 	SET(CURLOPT_HEADERFUNCTION, xfer_header);
@@ -858,7 +943,9 @@ HttpGroupDestroy(HttpGroup *group)
 {
 	if (group == NULL)
 		return;
+	/* closes the cached connections through group_closesocket */
 	curl_multi_cleanup(group->multi);
+	free(group->socks);
 	free(group);
 }
 
