@@ -339,18 +339,12 @@ main(int argc, char **argv)
 				items[i].want_md5 = md5[j].hex;
 				md5[j].seen = true;
 			}
-		if (items[i].want_md5 == NULL)
-		{
+		if (items[i].want_md5 == NULL && mismatches++ < 5)
 			printf("unexpected object %s\n", items[i].obj.key);
-			mismatches++;
-		}
 	}
 	for (i = 0; i < nmd5; i++)
-		if (!md5[i].seen)
-		{
+		if (!md5[i].seen && mismatches++ < 5)
 			printf("missing object %s%s\n", prefix, md5[i].name);
-			mismatches++;
-		}
 
 	buf = malloc(read_size);
 	t0 = now_s();
