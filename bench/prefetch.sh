@@ -9,6 +9,8 @@
 #   --work-us N busy-wait N us after each 64 kB read, as a decoder would
 #               (default 0)
 #   --ahead L   reader counts for the small set (default "1 4")
+#   --tool P    a prefetch_check built elsewhere (e.g. from an older
+#               commit's sources, for a before/after comparison)
 #
 # Uploads 500 objects of 256 KiB and 4 of 32 MiB (random bytes) to the RGW
 # bucket bench-prefetch (not timed), then runs test/tools/prefetch_check
@@ -23,19 +25,23 @@ shift
 runs=5
 work_us=0
 aheads="1 4"
+tool=""
 while (($#)); do
 	case $1 in
 		--runs) runs=$2; shift 2 ;;
 		--work-us) work_us=$2; shift 2 ;;
 		--ahead) aheads=$2; shift 2 ;;
+		--tool) tool=$2; shift 2 ;;
 		*) echo "usage: bench/prefetch.sh STATE_DIR [--runs N] [--work-us N] [--ahead LIST]" >&2; exit 2 ;;
 	esac
 done
 here=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck disable=SC1091
 source "$state/env.sh"
-tool="$here/test/tools/prefetch_check"
-make -s -C "$here/test/tools" prefetch_check >/dev/null
+if [[ -z $tool ]]; then
+	tool="$here/test/tools/prefetch_check"
+	make -s -C "$here/test/tools" prefetch_check >/dev/null
+fi
 work="$state/bench-prefetch"
 if [[ ! -f $work/small.md5 ]]; then
 	mkdir -p "$work/small" "$work/large"

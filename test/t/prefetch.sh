@@ -11,7 +11,8 @@
 #    64 kB buffers (so the streams that are not being read pause).
 # 2. Through flaky_proxy.py, which breaks connections mid-body (reset and
 #    close): exact bytes still, and the Range resumes are counted.
-# 3. The check can fail: a wrong MD5 in the listing is reported.
+# 3. All connections stalled: the interrupt hook still stops the reads.
+# 4. The check can fail: a wrong MD5 in the listing is reported.
 source "$(dirname "$0")/../lib/common.sh"
 
 work="$STATE_DIR/prefetch"
@@ -79,7 +80,21 @@ for mode in reset close; do
 	done
 done
 
-# 3. a corrupted expectation must be caught
+# 3. every connection stalls after 400 kB: a read waiting on one reader
+#    (with the others stalled too) still polls the interrupt hook, so the
+#    cancel ends it long before curl's 30 s stall timeout would.
+start_proxy --fail-connections 1000 --fail-after 400000 --mode stall
+rc=0
+out=$(TELEM_S3_ENDPOINT="http://127.0.0.1:$PROXY_PORT" timeout 20 "$tool" \
+	--ahead 4 --cancel-after-ms 1500 s3 telem-prefetch p/ 2>&1) || rc=$?
+stop_proxy
+if ((rc == 2)) && grep -q 'kind=TELEM_ERR_CANCELED' <<<"$out"; then
+	pass "stalled readers are cancellable"
+else
+	fail "cancel with stalled readers: exit $rc, output: $out"
+fi
+
+# 4. a corrupted expectation must be caught
 sed '7s/^./x/' "$work/objs.md5" >"$work/bad.md5"
 rc=0
 out=$("$tool" --md5 "$work/bad.md5" --ahead 4 s3 telem-prefetch p/ 2>&1) || rc=$?

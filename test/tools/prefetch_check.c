@@ -17,7 +17,8 @@
  *	  objects=N bytes=B mismatches=M resumes=R seconds=S ms_per_mb=X
  *	  maxrss_kb=K
  * and exits 0, or 4 when an object's bytes did not match, 2 on a store
- * error ("error kind=..." as s3_stream_check prints), 1 on usage errors.
+ * error ("error kind=..." as s3_stream_check prints; TELEM_ERR_CANCELED
+ * after --cancel-after-ms), 1 on usage errors.
  *
  * Credentials come from the environment only, as in s3_stream_check and
  * azure_check: TELEM_S3_ENDPOINT, TELEM_S3_REGION, TELEM_S3_ACCESS_KEY,
@@ -61,6 +62,16 @@ typedef struct Md5Entry
 
 static bool is_azure = false;
 static long work_us = 0;
+static double cancel_at = 0;	/* now_s() deadline of --cancel-after-ms */
+
+static double now_s(void);
+
+/* Interrupt hook for --cancel-after-ms. */
+static bool
+deadline_hook(void)
+{
+	return cancel_at > 0 && now_s() >= cancel_at;
+}
 
 static void
 usage(void)
@@ -77,6 +88,8 @@ usage(void)
 			"  --buffer-size N   reader buffer bytes (default 1048576)\n"
 			"  --work-us N       busy-wait N us after each read (a decoder)\n"
 			"  --max-retries N   default 5\n"
+			"  --cancel-after-ms N  the interrupt hook fires N ms after the\n"
+			"                    listing\n"
 			"  --ca-file F       CA bundle; --insecure skips TLS checks\n");
 }
 
@@ -160,6 +173,7 @@ main(int argc, char **argv)
 		{"max-retries", required_argument, NULL, 'r'},
 		{"ca-file", required_argument, NULL, 'c'},
 		{"insecure", no_argument, NULL, 'k'},
+		{"cancel-after-ms", required_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0}
 	};
 	int			ahead = 4;
@@ -168,6 +182,7 @@ main(int argc, char **argv)
 	size_t		read_size = 65536;
 	size_t		buffer_size = 1024 * 1024;
 	int			max_retries = 5;
+	long		cancel_ms = -1;
 	const char *ca_file = NULL;
 	bool		verify_tls = true;
 	const char *container;
@@ -229,6 +244,9 @@ main(int argc, char **argv)
 			case 'k':
 				verify_tls = false;
 				break;
+			case 'C':
+				cancel_ms = atol(optarg);
+				break;
 			default:
 				usage();
 				return 1;
@@ -244,6 +262,7 @@ main(int argc, char **argv)
 	container = argv[optind + 1];
 	prefix = argv[optind + 2];
 	memset(&err, 0, sizeof(err));
+	telem_interrupt_hook = deadline_hook;
 
 	if (is_azure)
 	{
@@ -348,6 +367,8 @@ main(int argc, char **argv)
 
 	buf = malloc(read_size);
 	t0 = now_s();
+	if (cancel_ms >= 0)
+		cancel_at = t0 + cancel_ms / 1000.0;
 	while (ndone < nitems)
 	{
 		Item	   *it;
