@@ -2,12 +2,16 @@
 # bench/prefetch.sh -- time per MB of reading many small objects with 1 or
 # more readers of one store open at once, against a few large objects:
 #
-#   bash bench/prefetch.sh STATE_DIR [--runs N] [--work-us N] [--ahead "1 4 8"]
+#   bash bench/prefetch.sh STATE_DIR [--runs N] [--work-us N] [--pump-us N]
+#                          [--read-size N] [--ahead "1 4 8"] [--tool PATH]
 #
 #   STATE_DIR   a state dir whose services run (test/harness/services.sh)
 #   --runs N    timed runs per case (default 5); best and median are shown
-#   --work-us N busy-wait N us after each 64 kB read, as a decoder would
+#   --work-us N busy-wait N us after each read, as a decoder would
 #               (default 0)
+#   --pump-us N during that wait, call the store's pump() every N us, as
+#               a scan would every few rows (default 0: never)
+#   --read-size N  bytes per read call (default 65536)
 #   --ahead L   reader counts for the small set (default "1 4")
 #   --tool P    a prefetch_check built elsewhere (e.g. from an older
 #               commit's sources, for a before/after comparison)
@@ -24,15 +28,19 @@ state=$(cd "$1" && pwd)
 shift
 runs=5
 work_us=0
+pump_us=0
+read_size=65536
 aheads="1 4"
 tool=""
 while (($#)); do
 	case $1 in
 		--runs) runs=$2; shift 2 ;;
 		--work-us) work_us=$2; shift 2 ;;
+		--pump-us) pump_us=$2; shift 2 ;;
+		--read-size) read_size=$2; shift 2 ;;
 		--ahead) aheads=$2; shift 2 ;;
 		--tool) tool=$2; shift 2 ;;
-		*) echo "usage: bench/prefetch.sh STATE_DIR [--runs N] [--work-us N] [--ahead LIST]" >&2; exit 2 ;;
+		*) sed -n "s/^#   bash /usage: /p" "$0" >&2; exit 2 ;;
 	esac
 done
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -66,7 +74,10 @@ for a in $aheads; do cases+=("small $a"); done
 for ((r = 1; r <= runs; r++)); do
 	for c in "${cases[@]}"; do
 		read -r set ahead <<<"$c"
-		out=$("$tool" --ahead "$ahead" --work-us "$work_us" --md5 "$work/$set.md5" \
+		extra=()
+		((pump_us > 0)) && extra=(--pump-us "$pump_us")
+		out=$("$tool" --ahead "$ahead" --work-us "$work_us" --read-size "$read_size" \
+			"${extra[@]}" --md5 "$work/$set.md5" \
 			s3 bench-prefetch "$set/")
 		grep -q ' mismatches=0 ' <<<"$out" || { echo "bench: bad bytes: $out" >&2; exit 1; }
 		results[$c]+="$(sed -n 's/.*ms_per_mb=\([0-9.]*\).*/\1/p' <<<"$out") "
@@ -77,7 +88,7 @@ python3 - "$work_us" "${cases[@]/%/=}" <<EOF
 import statistics, sys
 res = {$(for c in "${cases[@]}"; do printf '"%s": [%s], ' "$c" "${results[$c]// /, }"; done)}
 base = min(res["large 1"])
-print(f"work_us={sys.argv[1]} runs=${runs}; ms per MB (best / median); ratio = best / best of 4 x 32 MiB")
+print(f"work_us={sys.argv[1]} pump_us=${pump_us} read_size=${read_size} runs=${runs}; ms per MB (best / median); ratio = best / best of 4 x 32 MiB")
 for c, v in res.items():
     set_, ahead = c.split()
     name = "4 x 32 MiB, 1 reader" if set_ == "large" else f"500 x 256 KiB, {ahead} open"

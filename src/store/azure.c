@@ -445,6 +445,13 @@ az_reader_error(TelemError *err, long status, const char *body, size_t len,
 	return az_http_error(err, status, NULL, body, len, context);
 }
 
+/* pump: a non-blocking step of every open reader (store.h). */
+static bool
+az_pump(TelemStore *store, TelemError *err)
+{
+	return HttpGroupPump(((AzureStore *) store)->http.group, err);
+}
+
 /* open: start streaming obj from offset (ranged_reader.c). */
 static TelemReader *
 az_open(TelemStore *store, const TelemObject *obj, int64_t offset,
@@ -905,6 +912,7 @@ static const TelemStoreOps azure_ops = {
 	.commit = az_commit,
 	.discard = az_discard,
 	.remove = az_remove,
+	.pump = az_pump,
 };
 
 void

@@ -48,7 +48,7 @@
 #define HTTP_MAX_HEADER_BYTES		(64 * 1024) /* kept per collected reply */
 #define HTTP_DEFAULT_CONNECT_MS		10000
 #define HTTP_DEFAULT_LOW_SPEED_S	30
-#define HTTP_PUMP_INTERVAL_US		1000	/* see group_maybe_pump */
+#define HTTP_PUMP_INTERVAL_US		250 /* see HttpGroupPump */
 
 /* One transfer in flight, streaming or collecting. */
 typedef struct HttpXfer
@@ -949,36 +949,38 @@ HttpGroupDestroy(HttpGroup *group)
 	free(group);
 }
 
+/*
+ * A non-blocking step of the group's transfers, unless one was taken less
+ * than HTTP_PUMP_INTERVAL_US ago: cheap enough to call every few rows.
+ */
 bool
 HttpGroupPump(HttpGroup *group, TelemError *err)
 {
+	struct timespec now;
+	long		us;
+
 	if (group == NULL || group->nattached == 0)
 		return true;
-	clock_gettime(CLOCK_MONOTONIC, &group->last_pump);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	us = (now.tv_sec - group->last_pump.tv_sec) * 1000000L +
+		(now.tv_nsec - group->last_pump.tv_nsec) / 1000;
+	if (us >= 0 && us < HTTP_PUMP_INTERVAL_US)
+		return true;
+	group->last_pump = now;
 	return multi_step(group->multi, err);
 }
 
 /*
  * From HttpStreamRead while bytes are buffered: give the group's other
- * transfers a step, at most once per HTTP_PUMP_INTERVAL_US, so that they
- * keep filling their buffers while the caller works through this one.
- * A failure is left for the next blocking wait to report.
+ * transfers a step, so that they keep filling their buffers while the
+ * caller works through this one.  A failure of the multi handle is left
+ * for the next blocking wait to report.
  */
 static void
 group_maybe_pump(HttpGroup *group)
 {
-	struct timespec now;
-	long		us;
-
-	if (group == NULL || group->nattached < 2)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	us = (now.tv_sec - group->last_pump.tv_sec) * 1000000L +
-		(now.tv_nsec - group->last_pump.tv_nsec) / 1000;
-	if (us >= 0 && us < HTTP_PUMP_INTERVAL_US)
-		return;
-	group->last_pump = now;
-	(void) multi_step(group->multi, NULL);
+	if (group != NULL && group->nattached >= 2)
+		(void) HttpGroupPump(group, NULL);
 }
 
 HttpStream *

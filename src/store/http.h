@@ -160,9 +160,8 @@ extern void HttpResponseFree(HttpResponse *resp);
  * into its own bounded buffer, paused when that buffer is full; so memory
  * stays at buffer_size per open stream.  A stream that fails meanwhile
  * keeps its result until it is read.  HttpStreamRead also gives the
- * others a non-blocking step (at most once a millisecond) while it hands
- * out buffered bytes, so a caller reading regularly keeps them all
- * moving.  The multi handle also caches the connections that finished
+ * others a non-blocking step (HttpGroupPump) while it hands out buffered
+ * bytes, so a caller reading regularly keeps them all moving.  The multi handle also caches the connections that finished
  * transfers leave open, unless an HttpShare holds them.  Destroy the
  * group after every stream in it was closed.
  */
@@ -170,9 +169,10 @@ extern HttpGroup *HttpGroupCreate(TelemError *err);
 extern void HttpGroupDestroy(HttpGroup *group);
 
 /*
- * One non-blocking step of every transfer in the group: for a caller
- * that goes a long time without reading.  False with err set only if the
- * multi handle itself fails.  NULL is ok.
+ * One non-blocking step of every transfer in the group, for a caller that
+ * works a while between reads; at most one step per 250 us is taken, and
+ * calls in between return at once, so it may be called every few rows.
+ * False with err set only if the multi handle itself fails.  NULL is ok.
  */
 extern bool HttpGroupPump(HttpGroup *group, TelemError *err);
 

@@ -324,6 +324,13 @@ s3_authorize_get(void *arg, const char *path, StoreHeaders *h, char **url,
 	return *url != NULL || StoreOutOfMemory(err);
 }
 
+/* pump: a non-blocking step of every open reader (store.h). */
+static bool
+s3_pump(TelemStore *store, TelemError *err)
+{
+	return HttpGroupPump(((S3Store *) store)->http.group, err);
+}
+
 /* open: start streaming obj from offset (ranged_reader.c). */
 static TelemReader *
 s3_open(TelemStore *store, const TelemObject *obj, int64_t offset,
@@ -387,6 +394,7 @@ static const TelemStoreOps s3_ops = {
 	.commit = S3Commit,
 	.discard = S3Discard,
 	.remove = S3Remove,
+	.pump = s3_pump,
 };
 
 void

@@ -137,9 +137,11 @@ typedef struct TelemWriteOptions
  *    read() that has to wait for its own bytes also moves every other open
  *    reader of that store along, each into its own buffer, and each stops
  *    (TCP flow control) when its buffer is full.  A read() that is served
- *    from the buffer gives the others a non-blocking step too (at most once
- *    a millisecond), so a caller that reads regularly -- a decoder asking
- *    for its next input block -- needs to do nothing else.
+ *    from the buffer gives the others a non-blocking step too, so they
+ *    advance whenever the caller reads.  A caller that works a while
+ *    between reads (a decoder turning one input block into many rows)
+ *    should also call pump() every few rows: it costs a clock read when
+ *    called again within 250 us, one non-blocking curl step otherwise.
  *  - A reader whose transfer fails while another is being read keeps the
  *    failure until its own read(), which then resumes or retries exactly
  *    as it would have (Range + If-Match from the first byte not yet
@@ -213,6 +215,14 @@ typedef struct TelemStoreOps
 
 	/* Delete the object at key; a missing object is not an error. */
 	bool		(*remove) (TelemStore *store, const char *key, TelemError *err);
+
+	/*
+	 * Move the store's open readers along without waiting (see "Readers
+	 * and prefetch" above).  False with err set only if the transfer
+	 * machinery itself fails; a reader's own failure waits for its read().
+	 * NULL in a store whose reads simply block (the file store).
+	 */
+	bool		(*pump) (TelemStore *store, TelemError *err);
 } TelemStoreOps;
 
 struct TelemStore

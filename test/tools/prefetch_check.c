@@ -62,6 +62,8 @@ typedef struct Md5Entry
 
 static bool is_azure = false;
 static long work_us = 0;
+static long pump_us = 0;
+static TelemStore *the_store;
 static double cancel_at = 0;	/* now_s() deadline of --cancel-after-ms */
 
 static double now_s(void);
@@ -87,6 +89,7 @@ usage(void)
 			"  --read-size N     bytes asked per read call (default 65536)\n"
 			"  --buffer-size N   reader buffer bytes (default 1048576)\n"
 			"  --work-us N       busy-wait N us after each read (a decoder)\n"
+			"  --pump-us N       call the store's pump every N us of that\n"
 			"  --max-retries N   default 5\n"
 			"  --cancel-after-ms N  the interrupt hook fires N ms after the\n"
 			"                    listing\n"
@@ -102,14 +105,27 @@ now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Stand in for a decoder that works on what it read: spin, no syscalls. */
+/*
+ * Stand in for a decoder that works on what it read: spin, calling the
+ * store's pump every pump_us if asked to.
+ */
 static void
 busy_wait(long us)
 {
-	double		until = now_s() + us / 1e6;
+	double		t = now_s();
+	double		until = t + us / 1e6;
+	double		next_pump = t + pump_us / 1e6;
 
-	while (us > 0 && now_s() < until)
-		;
+	while (us > 0 && (t = now_s()) < until)
+	{
+		if (pump_us > 0 && t >= next_pump && the_store->ops->pump != NULL)
+		{
+			TelemError	err;
+
+			(void) the_store->ops->pump(the_store, &err);
+			next_pump = t + pump_us / 1e6;
+		}
+	}
 }
 
 static Md5Entry *
@@ -170,6 +186,7 @@ main(int argc, char **argv)
 		{"read-size", required_argument, NULL, 'R'},
 		{"buffer-size", required_argument, NULL, 'B'},
 		{"work-us", required_argument, NULL, 'w'},
+		{"pump-us", required_argument, NULL, 'p'},
 		{"max-retries", required_argument, NULL, 'r'},
 		{"ca-file", required_argument, NULL, 'c'},
 		{"insecure", no_argument, NULL, 'k'},
@@ -234,6 +251,9 @@ main(int argc, char **argv)
 				break;
 			case 'w':
 				work_us = atol(optarg);
+				break;
+			case 'p':
+				pump_us = atol(optarg);
 				break;
 			case 'r':
 				max_retries = atoi(optarg);
@@ -306,6 +326,7 @@ main(int argc, char **argv)
 	}
 	if (store == NULL)
 		return ToolFail(&err);
+	the_store = store;
 
 	if (md5_file != NULL && (md5 = load_md5(md5_file, &nmd5)) == NULL)
 	{
