@@ -983,6 +983,37 @@ group_maybe_pump(HttpGroup *group)
 		(void) HttpGroupPump(group, NULL);
 }
 
+bool
+HttpGroupSleep(HttpGroup *group, long ms, TelemError *err)
+{
+	struct timespec start;
+
+	if (group == NULL || group->nattached == 0)
+		return HttpSleep(ms, err);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;)
+	{
+		struct timespec now;
+		long		left;
+		CURLMcode	mc;
+
+		if (!HttpCheckInterrupt(err) || !multi_step(group->multi, err))
+			return false;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = ms - ((now.tv_sec - start.tv_sec) * 1000L +
+					 (now.tv_nsec - start.tv_nsec) / 1000000L);
+		if (left <= 0)
+			return true;
+		mc = curl_multi_poll(group->multi, NULL, 0,
+							 left < HTTP_POLL_MS ? (int) left : HTTP_POLL_MS,
+							 NULL);
+		if (mc != CURLM_OK)
+			return TelemSetError(err, TELEM_ERR_NETWORK,
+								 "HTTP transfer failed: %s",
+								 curl_multi_strerror(mc));
+	}
+}
+
 HttpStream *
 HttpStreamStart(const HttpConfig *cfg, const HttpRequest *req,
 				size_t buffer_size, TelemError *err)

@@ -177,6 +177,12 @@ extern void HttpGroupDestroy(HttpGroup *group);
 extern bool HttpGroupPump(HttpGroup *group, TelemError *err);
 
 /*
+ * HttpSleep that keeps the group's transfers moving meanwhile (a retry's
+ * backoff need not stall the others).  NULL group: HttpSleep.
+ */
+extern bool HttpGroupSleep(HttpGroup *group, long ms, TelemError *err);
+
+/*
  * Start a streaming GET without waiting: the request is on its way
  * (connected and sent, on a fast network) when this returns.  A failure
  * of the transfer itself shows later, in HttpStreamWaitHeaders.  NULL

@@ -309,7 +309,9 @@ spend_retry(RangedReader *r, TelemError *err)
 		return false;
 	}
 	r->failures++;
-	return HttpSleep(StoreBackoffMs(r->failures), err);
+	/* the store's other readers keep downloading during the backoff */
+	return HttpGroupSleep(r->src->http->group, StoreBackoffMs(r->failures),
+						  err);
 }
 
 /*
