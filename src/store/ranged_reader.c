@@ -12,6 +12,11 @@
  * Failed attempts since the last byte received count against the store's
  * retry budget, with backoff between them.
  *
+ * Opening only starts the first GET; its reply is checked by the first
+ * read.  So a caller can open the next objects ahead, and their requests
+ * and bodies travel while it reads the current one (the store's streams
+ * share an HttpGroup, http.h).
+ *
  * What differs between the stores -- how a request is authorized, how an
  * error reply is read -- comes in through a RangedSource.
  *
