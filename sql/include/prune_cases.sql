@@ -66,6 +66,11 @@ SELECT sum(v) FROM lake WHERE month = 10;
 SELECT regress_error('SELECT sum(v) FROM lake WHERE day = 2');
 RESET telem_fdw.enable_pruning;
 
+-- row estimates come from a sample of the listing and of one object
+SELECT regress_estimate('SELECT v FROM lake');
+SELECT regress_estimate('SELECT v FROM lake WHERE day = 2');
+SELECT regress_estimate('SELECT v FROM lake WHERE month = 10');
+
 -- ===================================================================
 -- metadata quals: keys looked up, listing started after a key
 -- ===================================================================

@@ -69,3 +69,25 @@ BEGIN
       FROM nodes WHERE p->>'Node Type' = 'Foreign Scan';
 END
 $fn$;
+
+-- regress_estimate(query) compares the planner's row estimate for each
+-- Foreign Scan with the rows it returned: "within 4x" or both numbers.
+CREATE OR REPLACE FUNCTION regress_estimate(q text) RETURNS SETOF text
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  j jsonb;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF, FORMAT JSON) ' || q INTO j;
+  RETURN QUERY
+    WITH RECURSIVE nodes(p) AS (
+      SELECT j->0->'Plan'
+      UNION ALL
+      SELECT jsonb_array_elements(p->'Plans') FROM nodes WHERE p ? 'Plans')
+    SELECT CASE WHEN (p->>'Plan Rows')::float8 BETWEEN greatest((p->>'Actual Rows')::float8, 1) / 4
+                                                   AND greatest((p->>'Actual Rows')::float8, 1) * 4
+                THEN p->>'Relation Name' || ': estimate within 4x'
+                ELSE format('%s: estimated %s, actual %s', p->>'Relation Name',
+                            p->>'Plan Rows', p->>'Actual Rows') END
+      FROM nodes WHERE p->>'Node Type' = 'Foreign Scan';
+END
+$fn$;

@@ -471,6 +471,13 @@ az_reader_error(TelemError *err, long status, const char *body, size_t len,
 	return az_http_error(err, status, NULL, body, len, context);
 }
 
+/* pump: a non-blocking step of every open reader (store.h). */
+static bool
+az_pump(TelemStore *store, TelemError *err)
+{
+	return HttpGroupPump(((AzureStore *) store)->http.group, err);
+}
+
 /* open: start streaming obj from offset (ranged_reader.c). */
 static TelemReader *
 az_open(TelemStore *store, const TelemObject *obj, int64_t offset,
@@ -902,7 +909,9 @@ az_destroy(TelemStore *store)
 	if (s == NULL)
 		return;
 	HttpClientDestroy(s->client);
+	/* the share's connections may close through the group's callbacks */
 	HttpShareDestroy(s->http.share);
+	HttpGroupDestroy(s->http.group);
 	free(s->account);
 	free(s->container);
 	if (s->key != NULL)
@@ -930,6 +939,7 @@ static const TelemStoreOps azure_ops = {
 	.commit = az_commit,
 	.discard = az_discard,
 	.remove = az_remove,
+	.pump = az_pump,
 };
 
 void
@@ -1203,6 +1213,13 @@ AzureStoreCreate(const AzureConfig *cfg, TelemError *err)
 	 */
 	s->http.share = HttpShareCreate(err);
 	if (s->http.share == NULL)
+	{
+		az_destroy(&s->base);
+		return NULL;
+	}
+	/* the store's readers progress together (store.h) */
+	s->http.group = HttpGroupCreate(err);
+	if (s->http.group == NULL)
 	{
 		az_destroy(&s->base);
 		return NULL;

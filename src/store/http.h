@@ -34,6 +34,7 @@
 #include "store.h"
 
 typedef struct HttpShare HttpShare;
+typedef struct HttpGroup HttpGroup;
 
 /* How to connect; copied by HttpClientCreate, read-only for streams. */
 typedef struct HttpConfig
@@ -41,6 +42,9 @@ typedef struct HttpConfig
 	HttpShare  *share;			/* connections (and TLS sessions) shared by
 								 * every request made with this config; NULL
 								 * = none.  Must outlive those requests. */
+	HttpGroup  *group;			/* streams started with this config progress
+								 * together (HttpGroupCreate); NULL = each
+								 * stream alone.  Must outlive the streams. */
 	const char *ca_file;		/* CA bundle (PEM); NULL = system default */
 	bool		verify_tls;		/* verify peer certificate and host name */
 	long		connect_timeout_ms; /* 0 = 10 s */
@@ -150,9 +154,56 @@ extern bool HttpPerform(HttpClient *client, const HttpRequest *req,
 extern void HttpResponseFree(HttpResponse *resp);
 
 /*
- * Start a streaming GET and wait until the response headers are in.
- * buffer_size bounds the body bytes held (at least 1 kB is used).  On
- * failure returns NULL with err set and *curl_code (if not NULL) holding
+ * A group of streams driven by one curl multi handle, with no threads:
+ * any wait on one of them (HttpStreamWaitHeaders, HttpStreamRead with an
+ * empty buffer) also moves every other stream of the group along, each
+ * into its own bounded buffer, paused when that buffer is full; so memory
+ * stays at buffer_size per open stream.  A stream that fails meanwhile
+ * keeps its result until it is read.  HttpStreamRead also gives the
+ * others a non-blocking step (HttpGroupPump) while it hands out buffered
+ * bytes, so a caller reading regularly keeps them all moving.  The multi handle also caches the connections that finished
+ * transfers leave open, unless an HttpShare holds them.  Destroy the
+ * group after every stream in it was closed.
+ */
+extern HttpGroup *HttpGroupCreate(TelemError *err);
+extern void HttpGroupDestroy(HttpGroup *group);
+
+/*
+ * One non-blocking step of every transfer in the group, for a caller that
+ * works a while between reads; at most one step per 250 us is taken, and
+ * calls in between return at once, so it may be called every few rows.
+ * False with err set only if the multi handle itself fails.  NULL is ok.
+ */
+extern bool HttpGroupPump(HttpGroup *group, TelemError *err);
+
+/*
+ * HttpSleep that keeps the group's transfers moving meanwhile (a retry's
+ * backoff need not stall the others).  NULL group: HttpSleep.
+ */
+extern bool HttpGroupSleep(HttpGroup *group, long ms, TelemError *err);
+
+/*
+ * Start a streaming GET without waiting: the request is on its way
+ * (connected and sent, on a fast network) when this returns.  A failure
+ * of the transfer itself shows later, in HttpStreamWaitHeaders.  NULL
+ * with err set only for local failures (memory, a refused option).
+ */
+extern HttpStream *HttpStreamStart(const HttpConfig *cfg,
+								   const HttpRequest *req, size_t buffer_size,
+								   TelemError *err);
+
+/*
+ * Wait until the response headers of a started stream are in (at once if
+ * they are).  False with err set, and *curl_code (if not NULL) holding the
+ * curl result for HttpIsTransient, when the transfer failed before a
+ * final response; the caller still closes the stream.
+ */
+extern bool HttpStreamWaitHeaders(HttpStream *stream, TelemError *err,
+								  int *curl_code);
+
+/*
+ * HttpStreamStart and HttpStreamWaitHeaders in one.  buffer_size bounds
+ * the body bytes held (at least 1 kB is used).  On failure returns NULL with err set and *curl_code (if not NULL) holding
  * the curl result, for HttpIsTransient.  On success the caller checks
  * HttpStreamStatus and must HttpStreamClose the stream.
  */

@@ -12,6 +12,11 @@
  * Failed attempts since the last byte received count against the store's
  * retry budget, with backoff between them.
  *
+ * Opening only starts the first GET; its reply is checked by the first
+ * read.  So a caller can open the next objects ahead, and their requests
+ * and bodies travel while it reads the current one (the store's streams
+ * share an HttpGroup, http.h).
+ *
  * What differs between the stores -- how a request is authorized, how an
  * error reply is read -- comes in through a RangedSource.
  *
@@ -45,6 +50,7 @@ typedef struct RangedReader
 	int64_t		total;			/* object size as the first response gave
 								 * it, -1 if unknown */
 	HttpStream *stream;			/* NULL at EOF or after a failed resume */
+	bool		started;		/* stream's reply headers not yet checked */
 	bool		eof;
 	int			failures;		/* failed attempts since the last progress */
 	TelemReaderStats stats;
@@ -164,19 +170,18 @@ accept_reply(RangedReader *r, HttpStream *stream, long status,
 }
 
 /*
- * One attempt at a GET of r's object from r->pos.  On RANGED_OPEN_OK
- * either r->stream is open at r->pos or r->eof is set.
+ * The first half of an attempt at a GET of r's object from r->pos:
+ * authorize it and start it, without waiting for the reply.  On
+ * RANGED_OPEN_OK r->stream is the started stream (r->started).
  */
 static RangedOpenResult
-try_open(RangedReader *r, bool resuming, TelemError *err)
+try_start(RangedReader *r, TelemError *err)
 {
 	const RangedSource *src = r->src;
 	StoreHeaders h;
 	HttpRequest req;
 	HttpStream *stream;
 	char	   *url = NULL;
-	int			curl_code = 0;
-	long		status;
 	bool		ok;
 	char		context[STORE_CONTEXT_LEN];
 
@@ -208,12 +213,40 @@ try_open(RangedReader *r, bool resuming, TelemError *err)
 	req.url = url;
 	req.headers = (const char *const *) h.line;
 	req.nheaders = h.n;
-	stream = HttpStreamOpen(src->http, &req, src->buffer_size, err,
-							&curl_code);
+	stream = HttpStreamStart(src->http, &req, src->buffer_size, err);
 	StoreHeadersFree(&h);
 	StoreFreeSecret(url);
 	if (stream == NULL)
 	{
+		StoreErrorContext(err, context);
+		return RANGED_OPEN_FATAL;
+	}
+	r->stream = stream;
+	r->started = true;
+	return RANGED_OPEN_OK;
+}
+
+/*
+ * The second half: wait for the reply to the started r->stream and check
+ * it.  On RANGED_OPEN_OK either r->stream is open at r->pos or r->eof is
+ * set; otherwise r->stream is closed and NULL.
+ */
+static RangedOpenResult
+try_finish(RangedReader *r, bool resuming, TelemError *err)
+{
+	const RangedSource *src = r->src;
+	HttpStream *stream = r->stream;
+	int			curl_code = 0;
+	long		status;
+	char		context[STORE_CONTEXT_LEN];
+
+	reader_context(r, "could not read", context);
+	memset(err, 0, sizeof(*err));
+	r->stream = NULL;
+	r->started = false;
+	if (!HttpStreamWaitHeaders(stream, err, &curl_code))
+	{
+		HttpStreamClose(stream);
 		if (err->kind == TELEM_ERR_CANCELED)
 			return RANGED_OPEN_FATAL;
 		StoreErrorContext(err, context);
@@ -259,6 +292,15 @@ try_open(RangedReader *r, bool resuming, TelemError *err)
 	return HttpIsTransient(0, status) ? RANGED_OPEN_RETRY : RANGED_OPEN_FATAL;
 }
 
+/* One whole attempt: start, then wait for and check the reply. */
+static RangedOpenResult
+try_open(RangedReader *r, bool resuming, TelemError *err)
+{
+	RangedOpenResult res = try_start(r, err);
+
+	return res == RANGED_OPEN_OK ? try_finish(r, resuming, err) : res;
+}
+
 /*
  * One more failed attempt: false (err gets the retry count) when the
  * budget is spent, else sleep the backoff and return true.
@@ -272,7 +314,9 @@ spend_retry(RangedReader *r, TelemError *err)
 		return false;
 	}
 	r->failures++;
-	return HttpSleep(StoreBackoffMs(r->failures), err);
+	/* the store's other readers keep downloading during the backoff */
+	return HttpGroupSleep(r->src->http->group, StoreBackoffMs(r->failures),
+						  err);
 }
 
 /*
@@ -350,12 +394,44 @@ RangedReaderOpen(TelemStore *store, const RangedSource *src,
 		return &r->base;
 	}
 
-	if (!connect_reader(r, false, err))
+	/*
+	 * Only start the GET: the reply is checked at the first read, so a
+	 * caller can open several readers and have their requests in flight
+	 * together.  Only a failure to start (authorization, memory) is
+	 * reported here.
+	 */
+	switch (try_start(r, err))
 	{
-		RangedReaderClose(&r->base);
-		return NULL;
+		case RANGED_OPEN_OK:
+			return &r->base;
+		case RANGED_OPEN_RETRY:
+			if (spend_retry(r, err) && connect_reader(r, false, err))
+				return &r->base;
+			break;
+		case RANGED_OPEN_FATAL:
+			break;
 	}
-	return &r->base;
+	RangedReaderClose(&r->base);
+	return NULL;
+}
+
+/*
+ * The first read of a reader whose GET was only started: check the reply,
+ * retrying the whole GET as connect_reader does.
+ */
+static bool
+finish_open(RangedReader *r, TelemError *err)
+{
+	switch (try_finish(r, false, err))
+	{
+		case RANGED_OPEN_OK:
+			return true;
+		case RANGED_OPEN_RETRY:
+			return spend_retry(r, err) && connect_reader(r, false, err);
+		case RANGED_OPEN_FATAL:
+			break;
+	}
+	return false;
 }
 
 /*
@@ -375,6 +451,8 @@ RangedReaderRead(TelemReader *reader, void *buf, size_t len, TelemError *err)
 		ssize_t		n;
 		int			curl_code;
 
+		if (r->started && !finish_open(r, err))
+			return -1;
 		if (r->eof)
 			return 0;
 		if (r->stream == NULL)

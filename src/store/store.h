@@ -122,6 +122,33 @@ typedef struct TelemWriteOptions
 /*
  * Operations every store implements.  The write side (head, create, write,
  * commit, discard, remove) may be NULL: such a store is read-only.
+ *
+ * Readers and prefetch.  A caller may keep several readers of one store
+ * open at once, e.g. the next objects of a scan while the current one is
+ * decoded; how many is the caller's choice, and each costs the store's
+ * buffer_size of memory at most (S3Config, AzureConfig).
+ *  - open() does not wait for the object: it starts the request (S3,
+ *    Azure: the GET is sent) and returns.  Whatever the reply is -- not
+ *    found, denied, changed since listed -- is reported by the first
+ *    read(), as a failure of a started request is.  open() itself fails
+ *    only when a request cannot be made at all (bad key, credentials that
+ *    cannot be had, memory); it may wait to fetch an Entra ID token.
+ *  - The readers of one store progress together, without threads: any
+ *    read() that has to wait for its own bytes also moves every other open
+ *    reader of that store along, each into its own buffer, and each stops
+ *    (TCP flow control) when its buffer is full.  A read() that is served
+ *    from the buffer gives the others a non-blocking step too, so they
+ *    advance whenever the caller reads.  A caller that works a while
+ *    between reads (a decoder turning one input block into many rows)
+ *    should also call pump() every few rows: it costs a clock read when
+ *    called again within 250 us, one non-blocking curl step otherwise.
+ *  - A reader whose transfer fails while another is being read keeps the
+ *    failure until its own read(), which then resumes or retries exactly
+ *    as it would have (Range + If-Match from the first byte not yet
+ *    handed out, the store's max_retries).
+ *  - The interrupt hook is polled every ~100 ms by whichever read() waits.
+ *  - Close every reader (in any order) before destroy().
+ * The file store reads local files; its open() and read() simply block.
  */
 typedef struct TelemStoreOps
 {
@@ -192,6 +219,14 @@ typedef struct TelemStoreOps
 
 	/* Delete the object at key; a missing object is not an error. */
 	bool		(*remove) (TelemStore *store, const char *key, TelemError *err);
+
+	/*
+	 * Move the store's open readers along without waiting (see "Readers
+	 * and prefetch" above).  False with err set only if the transfer
+	 * machinery itself fails; a reader's own failure waits for its read().
+	 * NULL in a store whose reads simply block (the file store).
+	 */
+	bool		(*pump) (TelemStore *store, TelemError *err);
 } TelemStoreOps;
 
 struct TelemStore
