@@ -75,13 +75,29 @@ TelemReadObject(TelemScan *scan, void *buf, int minread, int maxread)
 	return total;
 }
 
+/* Error context while a listed object's values are checked, before it opens. */
+static void
+admission_error_callback(void *arg)
+{
+	TelemScan  *scan = (TelemScan *) arg;
+
+	if (scan->admitting_url == NULL)
+		return;
+	if (scan->cur_column)
+		errcontext("telem_fdw object \"%s\", column \"%s\"",
+				   scan->admitting_url, scan->cur_column);
+	else
+		errcontext("telem_fdw object \"%s\"", scan->admitting_url);
+}
+
 /* Error context: which object, line and column a failure belongs to. */
 static void
 scan_error_callback(void *arg)
 {
 	TelemScan  *scan = (TelemScan *) arg;
 
-	if (scan->object_url == NULL)
+	/* admission_error_callback speaks for an object being admitted */
+	if (scan->admitting_url != NULL || scan->object_url == NULL)
 		return;
 	if (scan->range_start > 0 && scan->record_offset >= 0)
 		errcontext("telem_fdw object \"%s\", byte offset " INT64_FORMAT,
@@ -164,14 +180,14 @@ column_input(TelemColumn *col, char *text)
 }
 
 /*
- * Compute the per-object values of metadata and partition columns.  With
- * soft, a partition value that does not parse marks the object
- * unmatchable instead of raising an error.
+ * Compute obj's values of metadata and partition columns into values and
+ * nulls, in the current memory context.  With soft, a partition value that
+ * does not parse marks the object unmatchable instead of raising an error.
  */
 static void
-fill_object_values(TelemScan *scan, bool soft)
+fill_object_values(TelemScan *scan, const TelemObject *obj, Datum *values,
+				   bool *nulls, bool soft)
 {
-	TelemObject *obj = scan->object;
 	int			i;
 
 	scan->object_unmatchable = false;
@@ -180,7 +196,7 @@ fill_object_values(TelemScan *scan, bool soft)
 		TelemColumn *col = &scan->columns[i];
 		char	   *text = NULL;
 
-		scan->object_nulls[i] = true;
+		nulls[i] = true;
 		if (!col->needed || col->kind == COLUMN_DATA ||
 			col->kind == COLUMN_META_LINE_NUMBER)
 			continue;
@@ -199,9 +215,9 @@ fill_object_values(TelemScan *scan, bool soft)
 			case COLUMN_META_LAST_MODIFIED:
 				if (col->typid == TIMESTAMPTZOID)
 				{
-					scan->object_values[i] =
+					values[i] =
 						TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) obj->last_modified));
-					scan->object_nulls[i] = false;
+					nulls[i] = false;
 					continue;
 				}
 				text = DatumGetCString(DirectFunctionCall1(timestamptz_out,
@@ -220,12 +236,12 @@ fill_object_values(TelemScan *scan, bool soft)
 					 */
 					if (text != NULL && soft && col->pruned_by)
 					{
-						if (!TelemInputSafe(col, text, &scan->object_values[i]))
+						if (!TelemInputSafe(col, text, &values[i]))
 						{
 							scan->object_unmatchable = true;
 							continue;
 						}
-						scan->object_nulls[i] = false;
+						nulls[i] = false;
 						continue;
 					}
 				}
@@ -236,8 +252,8 @@ fill_object_values(TelemScan *scan, bool soft)
 		if (text != NULL)
 		{
 			scan->cur_column = col->name;
-			scan->object_values[i] = column_input(col, text);
-			scan->object_nulls[i] = false;
+			values[i] = column_input(col, text);
+			nulls[i] = false;
 			scan->cur_column = NULL;
 		}
 	}
@@ -269,8 +285,8 @@ glob_matches(TelemScan *scan, const char *key)
 }
 
 /*
- * May the current object hold rows the query wants?  Checks the object
- * quals on the values the listing gives.
+ * May the object being admitted hold rows the query wants?  Checks the
+ * object quals on the values the listing gives (scan->adm_values).
  */
 static bool
 admit_object(TelemScan *scan)
@@ -288,8 +304,8 @@ admit_object(TelemScan *scan)
 	ExecClearTuple(slot);
 	for (i = 0; i < scan->ncolumns; i++)
 	{
-		slot->tts_values[i] = scan->object_values[i];
-		slot->tts_isnull[i] = scan->object_nulls[i];
+		slot->tts_values[i] = scan->adm_values[i];
+		slot->tts_isnull[i] = scan->adm_nulls[i];
 	}
 	ExecStoreVirtualTuple(slot);
 	econtext->ecxt_scantuple = slot;
@@ -311,29 +327,40 @@ start_listing(TelemScan *scan)
 	scan->listing_started = true;
 }
 
+/* A copy of obj in the current memory context. */
+static TelemObject *
+copy_object(const TelemObject *obj)
+{
+	TelemObject *copy = palloc(sizeof(TelemObject));
+
+	*copy = *obj;
+	copy->key = pstrdup(obj->key);
+	copy->etag = obj->etag ? pstrdup(obj->etag) : NULL;
+	return copy;
+}
+
 /* Make obj the current object: a copy in the object context, values filled. */
 static void
-set_current_object(TelemScan *scan, const TelemObject *obj, bool soft)
+set_current_object(TelemScan *scan, const TelemObject *obj)
 {
 	MemoryContext old;
 
 	MemoryContextReset(scan->objectcxt);
 	old = MemoryContextSwitchTo(scan->objectcxt);
-	scan->object = palloc(sizeof(TelemObject));
-	*scan->object = *obj;
-	scan->object->key = pstrdup(obj->key);
-	scan->object->etag = obj->etag ? pstrdup(obj->etag) : NULL;
+	scan->object = copy_object(obj);
 	scan->object_url = TelemObjectUrl(scan->opts, obj->key);
-	fill_object_values(scan, soft);
+	fill_object_values(scan, scan->object, scan->object_values,
+					   scan->object_nulls, false);
 	MemoryContextSwitchTo(old);
 }
 
 /*
  * TelemNextAdmitted
  *		Walk the listing to the next object that passes the glob and the
- *		object quals, and make it current (not opened); false at the end.
+ *		object quals; NULL at the end.  The result is valid until the next
+ *		call.
  */
-bool
+TelemObject *
 TelemNextAdmitted(TelemScan *scan)
 {
 	TelemObject *listed;
@@ -343,9 +370,13 @@ TelemNextAdmitted(TelemScan *scan)
 
 	for (;;)
 	{
+		MemoryContext old;
+		TelemObject *obj;
+		ErrorContextCallback errcallback;
+
 		listed = TelemListingNext(scan);
 		if (listed == NULL)
-			return false;
+			return NULL;
 		/* "folder" placeholders some tools create hold no records */
 		if (listed->key[0] != '\0' && listed->key[strlen(listed->key) - 1] == '/')
 			continue;
@@ -354,13 +385,116 @@ TelemNextAdmitted(TelemScan *scan)
 			scan->objects_pruned++;
 			continue;
 		}
-		set_current_object(scan, listed, pruning_on(scan));
+		MemoryContextReset(scan->admcxt);
+		old = MemoryContextSwitchTo(scan->admcxt);
+		obj = copy_object(listed);
+		scan->admitting_url = TelemObjectUrl(scan->opts, obj->key);
+		errcallback.callback = admission_error_callback;
+		errcallback.arg = scan;
+		errcallback.previous = error_context_stack;
+		error_context_stack = &errcallback;
+		fill_object_values(scan, obj, scan->adm_values, scan->adm_nulls,
+						   pruning_on(scan));
+		error_context_stack = errcallback.previous;
+		scan->admitting_url = NULL;
+		MemoryContextSwitchTo(old);
 		if (admit_object(scan))
-			return true;
+			return obj;
 		scan->objects_pruned++;
-		scan->object = NULL;
-		scan->object_url = NULL;
 	}
+}
+
+/*
+ * Queue the next piece of work (an object, or a split of one in a
+ * parallel scan) with its reader open: its download starts now.  false at
+ * the end of the work.
+ */
+static bool
+queue_next_piece(TelemScan *scan)
+{
+	TelemAhead *a;
+	TelemObject claimed;
+	TelemObject *obj;
+	int64		range_start = 0;
+	int64		range_end = -1;
+	TelemError	err;
+	MemoryContext old;
+
+	if (scan->shared != NULL)
+	{
+		/* a parallel scan: the leader listed; claim the next piece */
+		if (!TelemParallelClaim(scan, &claimed, &range_start, &range_end))
+			return false;
+		obj = &claimed;
+	}
+	else if ((obj = TelemNextAdmitted(scan)) == NULL)
+		return false;
+
+	a = &scan->ahead[(scan->ahead_first + scan->nahead) % TELEM_MAX_AHEAD];
+	MemoryContextReset(a->cxt);
+	old = MemoryContextSwitchTo(a->cxt);
+	a->obj = copy_object(obj);
+	a->range_start = range_start;
+	a->range_end = range_end;
+	MemoryContextSwitchTo(old);
+
+	/* a split starts one byte early, to see whether a line starts there */
+	memset(&err, 0, sizeof(err));
+	a->reader = scan->store->ops->open(scan->store, a->obj,
+									   range_start > 0 ? range_start - 1 : 0,
+									   &err);
+	if (a->reader == NULL)
+		TelemReportStoreError(&err, "open", TelemObjectUrl(scan->opts, a->obj->key));
+	scan->nahead++;
+	return true;
+}
+
+/*
+ * How many objects may download at once.  Only stores whose readers
+ * progress together gain from more than one (the file store blocks); in a
+ * parallel scan each participant holds few, so that the last pieces are
+ * shared out rather than queued behind one worker.
+ */
+static int
+objects_in_flight(TelemScan *scan)
+{
+	if (scan->store->ops->pump == NULL)
+		return 1;
+	if (scan->shared != NULL)
+		return Min(telem_objects_in_flight, 2);
+	return telem_objects_in_flight;
+}
+
+/* Collect a reader's counters and close it. */
+static void
+close_reader(TelemScan *scan, TelemReader *reader)
+{
+	TelemReaderStats stats;
+
+	memset(&stats, 0, sizeof(stats));
+	if (scan->opts->provider == PROVIDER_S3)
+		S3ReaderStats(reader, &stats);
+	else if (scan->opts->provider == PROVIDER_AZURE)
+		AzureReaderStats(reader, &stats);
+	scan->resumes += stats.resumes;
+	scan->store->ops->close(reader);
+}
+
+/* Close the readers opened ahead (a rescan, the end of the scan). */
+static void
+drop_ahead(TelemScan *scan)
+{
+	while (scan->nahead > 0)
+	{
+		TelemAhead *a = &scan->ahead[scan->ahead_first];
+
+		if (a->reader)
+			close_reader(scan, a->reader);
+		a->reader = NULL;
+		scan->ahead_first = (scan->ahead_first + 1) % TELEM_MAX_AHEAD;
+		scan->nahead--;
+	}
+	scan->work_done = false;
 }
 
 /* Open the next object of the listing; false when there is none. */
@@ -369,24 +503,26 @@ open_next_object(TelemScan *scan)
 {
 	TelemError	err;
 	MemoryContext old;
-	int64		offset = 0;
+	TelemAhead *a;
 
-	scan->range_start = 0;
-	scan->range_end = -1;
-	if (scan->shared != NULL)
-	{
-		TelemObject obj;
-
-		/* a parallel scan: the leader listed; claim the next piece */
-		if (!TelemParallelClaim(scan, &obj, &scan->range_start, &scan->range_end))
-			return false;
-		set_current_object(scan, &obj, false);
-		/* from the byte before, to see whether a line starts at range_start */
-		if (scan->range_start > 0)
-			offset = scan->range_start - 1;
-	}
-	else if (!TelemNextAdmitted(scan))
+	if (scan->nahead == 0 && !scan->work_done && !queue_next_piece(scan))
+		scan->work_done = true;
+	if (scan->nahead == 0)
 		return false;
+
+	a = &scan->ahead[scan->ahead_first];
+	scan->ahead_first = (scan->ahead_first + 1) % TELEM_MAX_AHEAD;
+	scan->nahead--;
+	set_current_object(scan, a->obj);
+	scan->reader = a->reader;
+	a->reader = NULL;
+	scan->range_start = a->range_start;
+	scan->range_end = a->range_end;
+
+	/* the next ones download while this one is decoded */
+	while (!scan->work_done && scan->nahead + 1 < objects_in_flight(scan))
+		if (!queue_next_piece(scan))
+			scan->work_done = true;
 
 	old = MemoryContextSwitchTo(scan->objectcxt);
 	scan->object_eof = false;
@@ -395,9 +531,6 @@ open_next_object(TelemScan *scan)
 	scan->object_start_bytes = scan->bytes_read;
 
 	memset(&err, 0, sizeof(err));
-	scan->reader = scan->store->ops->open(scan->store, scan->object, offset, &err);
-	if (scan->reader == NULL)
-		TelemReportStoreError(&err, "open", scan->object_url);
 	scan->codec = CodecOpen(scan->opts->compression, scan->object->key,
 							reader_read, scan, &err);
 	if (scan->codec == NULL)
@@ -429,17 +562,7 @@ close_object(TelemScan *scan)
 		CodecClose(scan->codec);
 	scan->codec = NULL;
 	if (scan->reader)
-	{
-		TelemReaderStats stats;
-
-		memset(&stats, 0, sizeof(stats));
-		if (scan->opts->provider == PROVIDER_S3)
-			S3ReaderStats(scan->reader, &stats);
-		else if (scan->opts->provider == PROVIDER_AZURE)
-			AzureReaderStats(scan->reader, &stats);
-		scan->resumes += stats.resumes;
-		scan->store->ops->close(scan->reader);
-	}
+		close_reader(scan, scan->reader);
 	scan->reader = NULL;
 	scan->object = NULL;
 	scan->object_url = NULL;
@@ -450,6 +573,7 @@ static void
 release_handles(void *arg)
 {
 	TelemScan  *scan = (TelemScan *) arg;
+	int			i;
 
 	if (scan->codec)
 		CodecClose(scan->codec);
@@ -457,6 +581,13 @@ release_handles(void *arg)
 	if (scan->reader)
 		scan->store->ops->close(scan->reader);
 	scan->reader = NULL;
+	for (i = 0; i < TELEM_MAX_AHEAD; i++)
+	{
+		if (scan->ahead[i].reader)
+			scan->store->ops->close(scan->ahead[i].reader);
+		scan->ahead[i].reader = NULL;
+	}
+	scan->nahead = 0;
 	if (scan->store)
 		scan->store->ops->destroy(scan->store);
 	scan->store = NULL;
@@ -552,6 +683,17 @@ TelemBeginScan(Relation rel, Oid userid, Bitmapset *needed, MemoryContext parent
 	setup_columns(scan, needed);
 	scan->object_values = palloc0(sizeof(Datum) * scan->ncolumns);
 	scan->object_nulls = palloc0(sizeof(bool) * scan->ncolumns);
+	scan->adm_values = palloc0(sizeof(Datum) * scan->ncolumns);
+	scan->adm_nulls = palloc0(sizeof(bool) * scan->ncolumns);
+	scan->admcxt = AllocSetContextCreate(scancxt, "telem_fdw admission",
+										 ALLOCSET_SMALL_SIZES);
+	{
+		int			i;
+
+		for (i = 0; i < TELEM_MAX_AHEAD; i++)
+			scan->ahead[i].cxt = AllocSetContextCreate(scancxt, "telem_fdw object ahead",
+													   ALLOCSET_SMALL_SIZES);
+	}
 
 	scan->decoder = scan->opts->format == FORMAT_JSONL ?
 		&TelemJsonlDecoder : &TelemCopyDecoder;
@@ -633,6 +775,17 @@ TelemNextRow(TelemScan *scan, TupleTableSlot *slot)
 		}
 		scan->rows_read++;
 		scan->object_rows++;
+
+		/* keep the downloads ahead going while rows are decoded */
+		if (scan->nahead > 0 && (scan->rows_read & 63) == 0 &&
+			scan->store->ops->pump != NULL)
+		{
+			TelemError	err;
+
+			memset(&err, 0, sizeof(err));
+			if (!scan->store->ops->pump(scan->store, &err))
+				TelemReportStoreError(&err, "read", scan->object_url);
+		}
 	}
 
 	error_context_stack = errcallback.previous;
@@ -651,6 +804,7 @@ void
 TelemRescan(TelemScan *scan)
 {
 	close_object(scan);
+	drop_ahead(scan);
 	scan->listing_started = false;
 }
 
@@ -682,6 +836,7 @@ void
 TelemEndScan(TelemScan *scan)
 {
 	close_object(scan);
+	drop_ahead(scan);
 	scan->decoder->end_scan(scan);
 	MemoryContextDelete(scan->scancxt);
 }

@@ -245,6 +245,19 @@ typedef struct TelemDecoderOps
 	void		(*end_scan) (struct TelemScan *scan);
 } TelemDecoderOps;
 
+/* Most objects a scan keeps downloading (telem_fdw.objects_in_flight). */
+#define TELEM_MAX_AHEAD		64
+
+/* An object whose reader is open, waiting its turn to be decoded. */
+typedef struct TelemAhead
+{
+	TelemObject *obj;			/* in cxt */
+	TelemReader *reader;
+	int64		range_start;
+	int64		range_end;
+	MemoryContext cxt;
+} TelemAhead;
+
 /* Executor state of one foreign scan. */
 typedef struct TelemScan
 {
@@ -296,6 +309,18 @@ typedef struct TelemScan
 	int64		object_start_bytes; /* bytes_read when it was opened */
 	const char *cur_column;		/* for the error context */
 
+	/* readers opened ahead: a ring of nahead from ahead_first */
+	TelemAhead	ahead[TELEM_MAX_AHEAD];
+	int			ahead_first;
+	int			nahead;
+	bool		work_done;		/* nothing more to queue */
+
+	/* the object being admitted, and its values for the object quals */
+	MemoryContext admcxt;
+	char	   *admitting_url;	/* for the error context, while admitting */
+	Datum	   *adm_values;
+	bool	   *adm_nulls;
+
 	/* per-object values of metadata and partition columns */
 	Datum	   *object_values;
 	bool	   *object_nulls;
@@ -318,7 +343,7 @@ typedef struct TelemScan
 /* in scan.c */
 extern TelemScan *TelemBeginScan(Relation rel, Oid userid, Bitmapset *needed,
 								 MemoryContext parent);
-extern bool TelemNextAdmitted(TelemScan *scan);
+extern TelemObject *TelemNextAdmitted(TelemScan *scan);
 extern void TelemScanSetPruning(TelemScan *scan, PlanState *ps,
 								List *fdw_exprs, List *prune_private);
 extern bool TelemPartitionValue(const char *key, const char *name,

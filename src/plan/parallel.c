@@ -160,19 +160,20 @@ TelemParallelEstimate(TelemScan *scan)
 	pp->strings_size = 1;		/* offset 0 means "none" */
 
 	MemoryContextSwitchTo(old);
-	while (TelemNextAdmitted(scan))
+	for (;;)
 	{
+		TelemObject *admitted = TelemNextAdmitted(scan);
 		TelemObject *o;
 
+		if (admitted == NULL)
+			break;
 		old = MemoryContextSwitchTo(scan->scancxt);
 		o = palloc(sizeof(TelemObject));
-		*o = *scan->object;
-		o->key = pstrdup(scan->object->key);
-		o->etag = scan->object->etag ? pstrdup(scan->object->etag) : NULL;
+		*o = *admitted;
+		o->key = pstrdup(admitted->key);
+		o->etag = admitted->etag ? pstrdup(admitted->etag) : NULL;
 		pp->objects = lappend(pp->objects, o);
 		MemoryContextSwitchTo(old);
-		scan->object = NULL;
-		scan->object_url = NULL;
 	}
 
 	foreach(lc, pp->objects)
