@@ -265,6 +265,21 @@ extern const TelemDecoderOps TelemJsonlDecoder;
 /* in format/copy_format.c */
 extern const TelemDecoderOps TelemCopyDecoder;
 
+/* in format/number_datum.c */
+typedef enum TelemNumberKind
+{
+	NUMBER_NONE,				/* not a type number_datum.c converts */
+	NUMBER_INT2,
+	NUMBER_INT4,
+	NUMBER_INT8,
+	NUMBER_FLOAT4,
+	NUMBER_FLOAT8
+} TelemNumberKind;
+
+extern TelemNumberKind TelemNumberKindOf(Oid typid);
+extern bool TelemNumberDatum(TelemNumberKind kind, const char *s, size_t len,
+							 Datum *out);
+
 /* in telem_fdw.c */
 extern int	telem_default_max_line_size;
 
