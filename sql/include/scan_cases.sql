@@ -150,7 +150,9 @@ CREATE FOREIGN TABLE num_json (i2 int2, i4 int4, i8 int8, f4 float4, f8 float8)
   SERVER :srv OPTIONS (location :'loc', format 'jsonl');
 SELECT * FROM num_json;
 \set loc :base 'numbers/values.csv'
-CREATE FOREIGN TABLE num_csv (i2 int2, i4 int4, i8 int8, f4 float4, f8 float8)
+-- (a default on a column COPY does not fill is evaluated, then replaced)
+CREATE FOREIGN TABLE num_csv (i2 int2, i4 int4, i8 int8, f4 float4, f8 float8,
+                              _line int8 OPTIONS (metadata 'line_number') DEFAULT -1)
   SERVER :srv OPTIONS (location :'loc', format 'csv', header 'true');
 SELECT * FROM num_csv;
 -- one bad value per column; only the column read is converted

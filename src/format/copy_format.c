@@ -187,11 +187,12 @@ copy_convert_fields(CopyFormatState *st, Datum *values, bool *nulls)
 		cstate->cur_attval = NULL;
 	}
 
+	/* defaults of the columns COPY does not fill (14, 15: defexprs[i]) */
 	for (i = 0; i < cstate->num_defaults; i++)
 	{
 		int			m = cstate->defmap[i];
 
-		values[m] = ExecEvalExpr(cstate->defexprs[m], st->econtext, &nulls[m]);
+		values[m] = ExecEvalExpr(cstate->defexprs[i], st->econtext, &nulls[m]);
 	}
 	return true;
 }
