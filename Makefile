@@ -32,6 +32,9 @@ OBJS = \
 	src/format/jsonl.o \
 	src/format/jsonl_extract.o \
 	src/format/copy_format.o \
+	src/format/number_datum.o \
+	src/format/number_parse.o \
+	src/format/pow5_table.o \
 	src/format/codec.o \
 	src/store/store_common.o \
 	src/store/store_error.o \

@@ -413,6 +413,20 @@ extern const TelemDecoderOps TelemCopyDecoder;
 struct ImportForeignSchemaStmt;
 extern List *telemImportForeignSchema(struct ImportForeignSchemaStmt *stmt,
 									  Oid serverOid);
+/* in format/number_datum.c */
+typedef enum TelemNumberKind
+{
+	NUMBER_NONE,				/* not a type number_datum.c converts */
+	NUMBER_INT2,
+	NUMBER_INT4,
+	NUMBER_INT8,
+	NUMBER_FLOAT4,
+	NUMBER_FLOAT8
+} TelemNumberKind;
+
+extern TelemNumberKind TelemNumberKindOf(Oid typid);
+extern bool TelemNumberDatum(TelemNumberKind kind, const char *s, size_t len,
+							 Datum *out);
 
 /* in telem_fdw.c */
 extern int	telem_default_max_line_size;

@@ -142,6 +142,34 @@ CREATE FOREIGN TABLE engine_text (device_id text, rpm int, note text)
 SELECT * FROM engine_text ORDER BY device_id;
 
 -- ===================================================================
+-- numbers into int2/int4/int8/float4/float8: values exact, errors those of
+-- the input functions
+-- ===================================================================
+\set loc :base 'numbers/values.jsonl'
+CREATE FOREIGN TABLE num_json (i2 int2, i4 int4, i8 int8, f4 float4, f8 float8)
+  SERVER :srv OPTIONS (location :'loc', format 'jsonl');
+SELECT * FROM num_json;
+\set loc :base 'numbers/values.csv'
+-- (a default on a column COPY does not fill is evaluated, then replaced)
+CREATE FOREIGN TABLE num_csv (i2 int2, i4 int4, i8 int8, f4 float4, f8 float8,
+                              _line int8 OPTIONS (metadata 'line_number') DEFAULT -1)
+  SERVER :srv OPTIONS (location :'loc', format 'csv', header 'true');
+SELECT * FROM num_csv;
+-- one bad value per column; only the column read is converted
+\set loc :base 'numbers/bad.jsonl'
+CREATE FOREIGN TABLE num_bad_json (i2 int2, i4 int4, i8 int8, f4 float4, f8 float8,
+                                   u float8, fr int4, ie int8, sp float8, txt float4)
+  SERVER :srv OPTIONS (location :'loc', format 'jsonl');
+SELECT c, regress_error(format('SELECT %I FROM num_bad_json', c))
+  FROM unnest('{i2,i4,i8,f4,f8,u,fr,ie,sp,txt}'::text[]) AS c;
+\set loc :base 'numbers/bad.csv'
+CREATE FOREIGN TABLE num_bad_csv (i2 int2, i4 int4, i8 int8, f4 float4, f8 float8,
+                                  u float8, fr int4, ie int8, sp float8, txt float4)
+  SERVER :srv OPTIONS (location :'loc', format 'csv', header 'true');
+SELECT c, regress_error(format('SELECT %I FROM num_bad_csv', c))
+  FROM unnest('{i2,i4,i8,f4,f8,u,fr,ie,sp,txt}'::text[]) AS c;
+
+-- ===================================================================
 -- EXPLAIN shows where and what, never credentials
 -- ===================================================================
 SELECT regress_explain('EXPLAIN (COSTS OFF) SELECT device_id FROM day21_gzip');

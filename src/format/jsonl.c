@@ -6,8 +6,10 @@
  *
  * Field extraction is jsonl_extract.c's job; this file owns the line
  * buffer (bounded by max_line_size) and the conversion into SQL types:
- * JSON null or an absent field is SQL NULL, everything else goes through
- * the column type's input function, and epoch numbers become timestamps.
+ * JSON null or an absent field is SQL NULL, a JSON number into an
+ * integer or float column is converted by number_datum.c, everything else
+ * (and any number that path declines) goes through the column type's input
+ * function, and epoch numbers become timestamps.
  *
  * IDENTIFICATION
  *		src/format/jsonl.c
@@ -47,6 +49,8 @@ typedef struct JsonlState
 	bool		range_done;		/* a split's last line has been read */
 
 	StringInfoData text;		/* NUL-terminated copy of one field */
+	TelemNumberKind *number;	/* per column: JSON numbers converted
+								 * without the input function */
 } JsonlState;
 
 /* Reset callback: the extractor is malloc'd by the plain-C layer. */
@@ -69,6 +73,9 @@ jsonl_begin_scan(TelemScan *scan)
 	char		errbuf[256];
 	int			i;
 
+	/* palloc0: NUMBER_NONE everywhere */
+	st->number = palloc0(sizeof(TelemNumberKind) * Max(scan->ncolumns, 1));
+
 	for (i = 0; i < scan->ncolumns; i++)
 	{
 		TelemColumn *col = &scan->columns[i];
@@ -76,6 +83,8 @@ jsonl_begin_scan(TelemScan *scan)
 		col->field = -1;
 		if (col->needed && col->kind == COLUMN_DATA)
 		{
+			if (col->epoch == EPOCH_NONE && !col->is_json)
+				st->number[i] = TelemNumberKindOf(col->typid);
 			col->field = st->nfields;
 			paths[st->nfields++] = col->json_path;
 		}
@@ -260,6 +269,14 @@ convert_field(TelemScan *scan, JsonlState *st, TelemColumn *col, int i)
 	if (f->type == JSONL_MISSING || f->type == JSONL_NULL)
 	{
 		scan->nulls[i] = true;
+		return;
+	}
+
+	/* numbers into int2..int8, float4/8: no text copy, no input function */
+	if (f->type == JSONL_NUMBER && st->number[i] != NUMBER_NONE &&
+		TelemNumberDatum(st->number[i], f->ptr, f->len, &scan->values[i]))
+	{
+		scan->nulls[i] = false;
 		return;
 	}
 
