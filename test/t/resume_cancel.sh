@@ -26,6 +26,10 @@ bash "$TEST_DIR/harness/s3.sh" mb telem-resume >/dev/null 2>&1 || true
 bash "$TEST_DIR/harness/s3.sh" put telem-resume plain/big.jsonl "$work/big.jsonl"
 bash "$TEST_DIR/harness/s3.sh" put telem-resume gz/big.jsonl.gz "$work/big.jsonl.gz"
 
+# The planner's sample reads the head of the object through the proxy too,
+# and would use up the connections it breaks: count the scan's resumes alone.
+export PGOPTIONS="${PGOPTIONS:-} -c telem_fdw.plan_sample=off"
+
 # make_table NAME ENDPOINT PREFIX
 make_table() {
 	psql_q -q <<SQL
