@@ -448,5 +448,19 @@ telemExplainForeignScan(ForeignScanState *node, ExplainState *es)
 			ExplainPropertyInteger("Telem Bytes Read", "bytes", scan->bytes_read, es);
 		if (scan->resumes > 0)
 			ExplainPropertyInteger("Telem Resumes", NULL, scan->resumes, es);
+		if (opts->provider != PROVIDER_FILE && scan->store != NULL)
+		{
+			TelemStoreStats *st = &scan->store->stats;
+
+			ExplainPropertyInteger("Telem Requests", NULL,
+								   st->requests + scan->worker_stats.requests, es);
+			if (st->retries + scan->worker_stats.retries > 0)
+				ExplainPropertyInteger("Telem Retries", NULL,
+									   st->retries + scan->worker_stats.retries, es);
+			if (es->timing)
+				ExplainPropertyFloat("Telem Network Wait", "ms",
+									 (st->wait_us + scan->worker_stats.wait_us) / 1000.0,
+									 3, es);
+		}
 	}
 }

@@ -338,6 +338,7 @@ typedef struct TelemScan
 	int64		bytes_read;		/* compressed bytes from the store */
 	int64		rows_read;
 	int64		resumes;		/* Range requests after dropped transfers */
+	TelemStoreStats worker_stats;	/* parallel workers' store counters */
 } TelemScan;
 
 /* in scan.c */

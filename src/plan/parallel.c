@@ -56,6 +56,9 @@ typedef struct TelemSharedScan
 	pg_atomic_uint64 bytes_read;
 	pg_atomic_uint64 rows_read;
 	pg_atomic_uint64 resumes;
+	pg_atomic_uint64 requests;
+	pg_atomic_uint64 retries;
+	pg_atomic_uint64 wait_us;
 
 	TelemSharedEntry entries[FLEXIBLE_ARRAY_MEMBER];
 } TelemSharedScan;
@@ -231,6 +234,9 @@ TelemParallelInitialize(TelemScan *scan, void *coordinate)
 	pg_atomic_init_u64(&sh->bytes_read, 0);
 	pg_atomic_init_u64(&sh->rows_read, 0);
 	pg_atomic_init_u64(&sh->resumes, 0);
+	pg_atomic_init_u64(&sh->requests, 0);
+	pg_atomic_init_u64(&sh->retries, 0);
+	pg_atomic_init_u64(&sh->wait_us, 0);
 	sh->nentries = pp->nentries;
 	sh->strings = offsetof(TelemSharedScan, entries) +
 		sizeof(TelemSharedEntry) * pp->nentries;
@@ -313,6 +319,9 @@ TelemParallelShutdown(TelemScan *scan)
 		pg_atomic_fetch_add_u64(&sh->bytes_read, scan->bytes_read);
 		pg_atomic_fetch_add_u64(&sh->rows_read, scan->rows_read);
 		pg_atomic_fetch_add_u64(&sh->resumes, scan->resumes);
+		pg_atomic_fetch_add_u64(&sh->requests, scan->store->stats.requests);
+		pg_atomic_fetch_add_u64(&sh->retries, scan->store->stats.retries);
+		pg_atomic_fetch_add_u64(&sh->wait_us, scan->store->stats.wait_us);
 	}
 	else
 	{
@@ -320,6 +329,9 @@ TelemParallelShutdown(TelemScan *scan)
 		scan->bytes_read += pg_atomic_read_u64(&sh->bytes_read);
 		scan->rows_read += pg_atomic_read_u64(&sh->rows_read);
 		scan->resumes += pg_atomic_read_u64(&sh->resumes);
+		scan->worker_stats.requests += pg_atomic_read_u64(&sh->requests);
+		scan->worker_stats.retries += pg_atomic_read_u64(&sh->retries);
+		scan->worker_stats.wait_us += pg_atomic_read_u64(&sh->wait_us);
 	}
 	/* the segment goes away after this */
 	scan->shared = NULL;

@@ -1185,6 +1185,7 @@ AzureStoreCreate(const AzureConfig *cfg, TelemError *err)
 	}
 
 	s->http.ca_file = s->ca_file;
+	s->http.stats = &s->base.stats;
 	s->http.verify_tls = cfg->verify_tls;
 	s->http.connect_timeout_ms = cfg->connect_timeout_ms;
 	s->http.low_speed_time_s = 0;	/* http.c default */

@@ -53,6 +53,7 @@
 /* One transfer in flight, streaming or collecting. */
 typedef struct HttpXfer
 {
+	TelemStoreStats *stats;		/* the config's, or NULL */
 	CURLM	   *multi;
 	HttpGroup  *group;			/* the group whose multi this is, or NULL */
 	CURL	   *easy;
@@ -597,6 +598,10 @@ xfer_setup(HttpXfer *x, const HttpConfig *cfg, const HttpRequest *req,
 	bool		has_content_type = false;
 	int			i;
 
+	x->stats = cfg->stats;
+	if (x->stats)
+		x->stats->requests++;
+
 	for (i = 0; i < req->nheaders; i++)
 	{
 		struct curl_slist *l = curl_slist_append(x->headers, req->headers[i]);
@@ -774,7 +779,19 @@ xfer_drive(HttpXfer *x, bool (*ready) (const HttpXfer *), TelemError *err)
 
 		if (!HttpCheckInterrupt(err))
 			return false;
-		mc = curl_multi_poll(x->multi, NULL, 0, HTTP_POLL_MS, NULL);
+		if (x->stats)
+		{
+			struct timespec t0,
+						t1;
+
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			mc = curl_multi_poll(x->multi, NULL, 0, HTTP_POLL_MS, NULL);
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			x->stats->wait_us += (t1.tv_sec - t0.tv_sec) * 1000000L +
+				(t1.tv_nsec - t0.tv_nsec) / 1000L;
+		}
+		else
+			mc = curl_multi_poll(x->multi, NULL, 0, HTTP_POLL_MS, NULL);
 		if (mc != CURLM_OK)
 			return TelemSetError(err, TELEM_ERR_NETWORK,
 								 "HTTP transfer failed: %s",
@@ -831,6 +848,13 @@ HttpClientCreate(const HttpConfig *cfg, TelemError *err)
 		return NULL;
 	}
 	return c;
+}
+
+void
+HttpClientNoteRetry(HttpClient *client)
+{
+	if (client != NULL && client->cfg.stats != NULL)
+		client->cfg.stats->retries++;
 }
 
 void

@@ -51,6 +51,8 @@ typedef struct HttpConfig
 	long		low_speed_time_s;	/* fail when < 1 byte/s for this long;
 									 * 0 = 30 s (a paused transfer does not
 									 * count as slow) */
+	TelemStoreStats *stats;		/* requests and waits are counted here;
+								 * NULL = not counted */
 } HttpConfig;
 
 /*
@@ -141,6 +143,8 @@ extern void HttpShareDestroy(HttpShare *share);
  */
 extern HttpClient *HttpClientCreate(const HttpConfig *cfg, TelemError *err);
 extern void HttpClientDestroy(HttpClient *client);
+/* Count a retry of a request made with client's config. */
+extern void HttpClientNoteRetry(HttpClient *client);
 
 /*
  * Perform req and collect the whole body (at most max_body bytes) into

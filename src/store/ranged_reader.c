@@ -315,6 +315,8 @@ spend_retry(RangedReader *r, TelemError *err)
 	}
 	r->failures++;
 	/* the store's other readers keep downloading during the backoff */
+	if (r->src->http->stats)
+		r->src->http->stats->retries++;
 	return HttpGroupSleep(r->src->http->group, StoreBackoffMs(r->failures),
 						  err);
 }

@@ -229,9 +229,18 @@ typedef struct TelemStoreOps
 	bool		(*pump) (TelemStore *store, TelemError *err);
 } TelemStoreOps;
 
+/* What a store's requests cost, for EXPLAIN ANALYZE. */
+typedef struct TelemStoreStats
+{
+	int64_t		requests;		/* HTTP requests started: listings, HEADs, GETs */
+	int64_t		retries;		/* of them, repeats after a failed attempt */
+	int64_t		wait_us;		/* time blocked waiting for the network */
+} TelemStoreStats;
+
 struct TelemStore
 {
 	const TelemStoreOps *ops;
+	TelemStoreStats stats;		/* kept by the S3 and Azure stores */
 };
 
 struct TelemReader

@@ -81,6 +81,7 @@ StorePerform(HttpClient *client, const HttpRequest *req, size_t max_body,
 		if (!retry || attempt >= max_retries)
 			break;
 		attempt++;
+		HttpClientNoteRetry(client);
 		if (!HttpSleep(StoreBackoffMs(attempt), err))
 			break;
 	}
