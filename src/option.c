@@ -233,9 +233,12 @@ check_privilege(const TelemOptionDef *def)
 						   "pg_read_server_files")));
 }
 
-/* Parse an integer option within [min, max], or report the range. */
-static int
-parse_int_option(DefElem *def, int min, int max)
+/*
+ * TelemParseIntOption
+ *		Parse an integer option within [min, max], or report the range.
+ */
+int
+TelemParseIntOption(DefElem *def, int min, int max)
 {
 	char	   *value = defGetString(def);
 	char	   *end;
@@ -562,7 +565,7 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 						 errmsg("option \"%s\" must be an absolute path", name)));
 		}
 		else if (strcmp(name, OPT_PAGE_SIZE) == 0)
-			opts->page_size = parse_int_option(def, 1, 5000);
+			opts->page_size = TelemParseIntOption(def, 1, 5000);
 		else if (strcmp(name, OPT_ACCOUNT) == 0)
 		{
 			opts->account = defGetString(def);
@@ -601,9 +604,9 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 						 errmsg("option \"%s\" must not be empty", name)));
 		}
 		else if (strcmp(name, OPT_MAX_RETRIES) == 0)
-			opts->max_retries = parse_int_option(def, 0, 20);
+			opts->max_retries = TelemParseIntOption(def, 0, 20);
 		else if (strcmp(name, OPT_CONNECT_TIMEOUT) == 0)
-			opts->connect_timeout = parse_int_option(def, 1, 600);
+			opts->connect_timeout = TelemParseIntOption(def, 1, 600);
 		else if (strcmp(name, OPT_LOCATION) == 0)
 		{
 			opts->location = defGetString(def);
@@ -627,7 +630,7 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 						 errhint("Valid values are \"auto\", \"none\", \"gzip\" and \"zstd\".")));
 		}
 		else if (strcmp(name, OPT_MAX_LINE_SIZE) == 0)
-			opts->max_line_size = parse_int_option(def, 1024, MaxAllocSize / 2);
+			opts->max_line_size = TelemParseIntOption(def, 1024, MaxAllocSize / 2);
 		else if (is_copy_option(name))
 			copy_options = lappend(copy_options, def);
 		else if (strcmp(name, OPT_JSON_PATH) == 0)

@@ -145,6 +145,7 @@ extern void TelemGetColumnOptions(Oid foreigntableid, AttrNumber attnum,
 								  TelemColumnKind *kind, char **json_path,
 								  char **partition, TelemEpochUnit *epoch);
 extern Datum telem_fdw_validator(PG_FUNCTION_ARGS);
+extern int	TelemParseIntOption(DefElem *def, int min, int max);
 
 /* in store_glue.c */
 extern TelemStore *TelemOpenStore(const TelemOptions *opts, Oid userid);

@@ -171,24 +171,6 @@ report_unknown_import_option(const char *name)
 			 errhint("Valid options are: %s.", valid.data)));
 }
 
-static int
-import_int_option(DefElem *def, int min, int max)
-{
-	char	   *value = defGetString(def);
-	char	   *end;
-	long		v;
-
-	errno = 0;
-	v = strtol(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid value for option \"%s\": \"%s\"",
-						def->defname, value),
-				 errhint("Valid values are integers from %d to %d.", min, max)));
-	return (int) v;
-}
-
 /* Check the IMPORT options and fill io. */
 static void
 parse_import_options(List *options, ImportOptions *io)
@@ -246,9 +228,9 @@ parse_import_options(List *options, ImportOptions *io)
 						 errhint("Valid values are \"auto\", \"none\", \"gzip\" and \"zstd\".")));
 		}
 		else if (strcmp(name, OPT_SAMPLE_OBJECTS) == 0)
-			io->sample_objects = import_int_option(def, 1, 1000);
+			io->sample_objects = TelemParseIntOption(def, 1, 1000);
 		else if (strcmp(name, OPT_SAMPLE_ROWS) == 0)
-			io->sample_rows = import_int_option(def, 1, 1000000);
+			io->sample_rows = TelemParseIntOption(def, 1, 1000000);
 		else if (strcmp(name, OPT_FLATTEN) == 0)
 		{
 			if (!parse_bool(defGetString(def), &io->infer.flatten))
