@@ -265,8 +265,9 @@ TelemParallelReinitialize(TelemScan *scan, void *coordinate)
 {
 	TelemSharedScan *sh = (TelemSharedScan *) coordinate;
 
-	(void) scan;
+	/* the same pieces again, for a rescan of the Gather */
 	pg_atomic_write_u64(&sh->next, 0);
+	scan->shared = sh;
 }
 
 void
