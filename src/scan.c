@@ -1,10 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * scan.c
- *		One foreign scan: walk the listing, stream each object through its
- *		codec into the format's decoder, and fill metadata columns.
+ *		One foreign scan: admit listed objects (glob, object quals), keep
+ *		the next ones downloading, stream each through its codec into the
+ *		format's decoder, and fill metadata and partition columns.
  *
- * Handles of the plain-C layers (store, reader, codec, listing page) are
+ * The listing walk itself is listing.c's; in a parallel scan the pieces
+ * come from the leader's queue (plan/parallel.c) instead.
+ *
+ * Handles of the plain-C layers (store, readers, codec, listing page) are
  * malloc'd; a reset callback on the scan's memory context releases them,
  * so a query that errors out mid-object leaks nothing even though
  * EndForeignScan never runs.
