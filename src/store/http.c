@@ -51,9 +51,12 @@
 #define HTTP_PUMP_INTERVAL_US		250 /* see HttpGroupPump */
 
 /* One transfer in flight, streaming or collecting. */
+typedef struct HttpSockets HttpSockets;
+
 typedef struct HttpXfer
 {
 	TelemStoreStats *stats;		/* the config's, or NULL */
+	HttpSockets *sockets;		/* where curl's sockets are tracked, or NULL */
 	CURLM	   *multi;
 	HttpGroup  *group;			/* the group whose multi this is, or NULL */
 	CURL	   *easy;
@@ -93,12 +96,21 @@ struct HttpStream
 	HttpXfer	x;
 };
 
+/* The sockets curl opened for some transfers, for xfer_quickack. */
+struct HttpSockets
+{
+	curl_socket_t *socks;
+	int			nsocks;
+	int			socks_cap;
+};
+
 struct HttpClient
 {
 	CURLM	   *multi;			/* owns the connection cache */
 	CURL	   *easy;			/* reused for every request */
 	HttpConfig	cfg;
 	char	   *ca_file;		/* our copy of cfg.ca_file */
+	HttpSockets sockets;		/* those of its connection cache */
 };
 
 struct HttpShare
@@ -113,10 +125,7 @@ struct HttpGroup
 	int			nattached;		/* streams whose easy handle is in multi */
 	struct timespec last_pump;	/* of the last opportunistic perform */
 
-	/* the sockets curl opened for the group's streams (xfer_quickack) */
-	curl_socket_t *socks;
-	int			nsocks;
-	int			socks_cap;
+	HttpSockets sockets;		/* those curl opened for the group's streams */
 };
 
 static bool http_initialized = false;
@@ -424,21 +433,21 @@ xfer_quickack(HttpXfer *x)
 	 * runs, so poke all of the group's: on a socket with no ACK pending
 	 * this does nothing that lasts.
 	 */
-	if (x->group == NULL)
+	if (x->sockets == NULL)
 		return;
-	for (i = 0; i < x->group->nsocks; i++)
-		(void) setsockopt(x->group->socks[i], IPPROTO_TCP, TCP_QUICKACK,
+	for (i = 0; i < x->sockets->nsocks; i++)
+		(void) setsockopt(x->sockets->socks[i], IPPROTO_TCP, TCP_QUICKACK,
 						  &one, sizeof(one));
 #else
 	(void) x;
 #endif
 }
 
-/* CURLOPT_SOCKOPTFUNCTION for a group's streams: remember the socket. */
+/* CURLOPT_SOCKOPTFUNCTION: remember the socket. */
 static int
 group_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
 {
-	HttpGroup  *g = (HttpGroup *) clientp;
+	HttpSockets *g = (HttpSockets *) clientp;
 
 	(void) purpose;
 	if (g->nsocks == g->socks_cap)
@@ -455,11 +464,11 @@ group_sockopt(void *clientp, curl_socket_t fd, curlsocktype purpose)
 	return CURL_SOCKOPT_OK;
 }
 
-/* CURLOPT_CLOSESOCKETFUNCTION for a group's streams: forget and close. */
+/* CURLOPT_CLOSESOCKETFUNCTION: forget and close. */
 static int
 group_closesocket(void *clientp, curl_socket_t fd)
 {
-	HttpGroup  *g = (HttpGroup *) clientp;
+	HttpSockets *g = (HttpSockets *) clientp;
 	int			i;
 
 	for (i = 0; i < g->nsocks; i++)
@@ -681,11 +690,13 @@ xfer_setup(HttpXfer *x, const HttpConfig *cfg, const HttpRequest *req,
 	if (cfg->share != NULL)
 		SET(CURLOPT_SHARE, cfg->share->sh);
 	if (x->group != NULL)
+		x->sockets = &x->group->sockets;
+	if (x->sockets != NULL)
 	{
 		SET(CURLOPT_SOCKOPTFUNCTION, group_sockopt);
-		SET(CURLOPT_SOCKOPTDATA, (void *) x->group);
+		SET(CURLOPT_SOCKOPTDATA, (void *) x->sockets);
 		SET(CURLOPT_CLOSESOCKETFUNCTION, group_closesocket);
-		SET(CURLOPT_CLOSESOCKETDATA, (void *) x->group);
+		SET(CURLOPT_CLOSESOCKETDATA, (void *) x->sockets);
 	}
 	SET(CURLOPT_WRITEFUNCTION, xfer_write);
 	SET(CURLOPT_WRITEDATA, x);
@@ -866,6 +877,7 @@ HttpClientDestroy(HttpClient *client)
 		curl_easy_cleanup(client->easy);
 	if (client->multi != NULL)
 		curl_multi_cleanup(client->multi);
+	free(client->sockets.socks);
 	free(client->ca_file);
 	free(client);
 }
@@ -881,6 +893,7 @@ HttpPerform(HttpClient *client, const HttpRequest *req, size_t max_body,
 	memset(&x, 0, sizeof(x));
 	x.multi = client->multi;
 	x.easy = client->easy;
+	x.sockets = &client->sockets;
 	x.collect = true;
 	x.max_body = max_body;
 
@@ -969,7 +982,7 @@ HttpGroupDestroy(HttpGroup *group)
 		return;
 	/* closes the cached connections through group_closesocket */
 	curl_multi_cleanup(group->multi);
-	free(group->socks);
+	free(group->sockets.socks);
 	free(group);
 }
 
