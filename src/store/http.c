@@ -893,7 +893,11 @@ HttpPerform(HttpClient *client, const HttpRequest *req, size_t max_body,
 	memset(&x, 0, sizeof(x));
 	x.multi = client->multi;
 	x.easy = client->easy;
-	x.sockets = &client->sockets;
+	/*
+	 * Connections kept in a share outlive the client and close through
+	 * the callback of whoever opened them: track only the client's own.
+	 */
+	x.sockets = client->cfg.share == NULL ? &client->sockets : NULL;
 	x.collect = true;
 	x.max_body = max_body;
 
