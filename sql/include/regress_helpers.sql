@@ -44,50 +44,47 @@ BEGIN
 END
 $fn$;
 
--- regress_counters(query) runs EXPLAIN ANALYZE of query and returns, for
--- each Foreign Scan in the plan, the telem_fdw counters that say how much
--- was listed and read: the contract pruning is tested against.
-CREATE OR REPLACE FUNCTION regress_counters(q text) RETURNS SETOF text
+-- regress_scan_nodes(options, query) runs EXPLAIN (options, FORMAT JSON)
+-- of query and returns the plan's Foreign Scan nodes.
+CREATE OR REPLACE FUNCTION regress_scan_nodes(opts text, q text) RETURNS SETOF jsonb
 LANGUAGE plpgsql AS $fn$
 DECLARE
   j jsonb;
 BEGIN
-  EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, FORMAT JSON) ' || q INTO j;
+  EXECUTE format('EXPLAIN (%s, FORMAT JSON) %s', opts, q) INTO j;
   RETURN QUERY
     WITH RECURSIVE nodes(p) AS (
       SELECT j->0->'Plan'
       UNION ALL
       SELECT jsonb_array_elements(p->'Plans') FROM nodes WHERE p ? 'Plans')
-    SELECT format('%s: loops=%s rows=%s pages=%s listed=%s pruned=%s read=%s%s%s',
-                  p->>'Relation Name', p->>'Actual Loops', p->>'Actual Rows',
-                  p->>'Telem Listing Pages', p->>'Telem Objects Listed',
-                  p->>'Telem Objects Pruned', p->>'Telem Objects Read',
-                  CASE WHEN p ? 'Telem Prefixes Pruned'
-                       THEN ' prefixes_pruned=' || (p->>'Telem Prefixes Pruned') END,
-                  CASE WHEN p ? 'Telem Keys Looked Up'
-                       THEN ' keys=' || (p->>'Telem Keys Looked Up') END)
-      FROM nodes WHERE p->>'Node Type' = 'Foreign Scan';
+    SELECT p FROM nodes WHERE p->>'Node Type' = 'Foreign Scan';
 END
+$fn$;
+
+-- regress_counters(query) returns, for each Foreign Scan, the telem_fdw
+-- counters of EXPLAIN ANALYZE that say how much was listed and read: the
+-- contract pruning is tested against.
+CREATE OR REPLACE FUNCTION regress_counters(q text) RETURNS SETOF text
+LANGUAGE sql AS $fn$
+  SELECT format('%s: loops=%s rows=%s pages=%s listed=%s pruned=%s read=%s%s%s',
+                p->>'Relation Name', p->>'Actual Loops', p->>'Actual Rows',
+                p->>'Telem Listing Pages', p->>'Telem Objects Listed',
+                p->>'Telem Objects Pruned', p->>'Telem Objects Read',
+                CASE WHEN p ? 'Telem Prefixes Pruned'
+                     THEN ' prefixes_pruned=' || (p->>'Telem Prefixes Pruned') END,
+                CASE WHEN p ? 'Telem Keys Looked Up'
+                     THEN ' keys=' || (p->>'Telem Keys Looked Up') END)
+    FROM regress_scan_nodes('ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF', q) p
 $fn$;
 
 -- regress_estimate(query) compares the planner's row estimate for each
 -- Foreign Scan with the rows it returned: "within 4x" or both numbers.
 CREATE OR REPLACE FUNCTION regress_estimate(q text) RETURNS SETOF text
-LANGUAGE plpgsql AS $fn$
-DECLARE
-  j jsonb;
-BEGIN
-  EXECUTE 'EXPLAIN (ANALYZE, TIMING OFF, SUMMARY OFF, FORMAT JSON) ' || q INTO j;
-  RETURN QUERY
-    WITH RECURSIVE nodes(p) AS (
-      SELECT j->0->'Plan'
-      UNION ALL
-      SELECT jsonb_array_elements(p->'Plans') FROM nodes WHERE p ? 'Plans')
-    SELECT CASE WHEN (p->>'Plan Rows')::float8 BETWEEN greatest((p->>'Actual Rows')::float8, 1) / 4
-                                                   AND greatest((p->>'Actual Rows')::float8, 1) * 4
-                THEN p->>'Relation Name' || ': estimate within 4x'
-                ELSE format('%s: estimated %s, actual %s', p->>'Relation Name',
-                            p->>'Plan Rows', p->>'Actual Rows') END
-      FROM nodes WHERE p->>'Node Type' = 'Foreign Scan';
-END
+LANGUAGE sql AS $fn$
+  SELECT CASE WHEN (p->>'Plan Rows')::float8 BETWEEN greatest((p->>'Actual Rows')::float8, 1) / 4
+                                                 AND greatest((p->>'Actual Rows')::float8, 1) * 4
+              THEN p->>'Relation Name' || ': estimate within 4x'
+              ELSE format('%s: estimated %s, actual %s', p->>'Relation Name',
+                          p->>'Plan Rows', p->>'Actual Rows') END
+    FROM regress_scan_nodes('ANALYZE, TIMING OFF, SUMMARY OFF', q) p
 $fn$;

@@ -226,7 +226,7 @@ TelemParallelInitialize(TelemScan *scan, void *coordinate)
 	ParallelPlan *pp = (ParallelPlan *) scan->parallel_plan;
 	char	   *strings;
 	ListCell   *lc;
-	int			i = 0;
+	int			i;
 
 	Assert(pp != NULL);
 	pg_atomic_init_u64(&sh->next, 0);
@@ -243,19 +243,19 @@ TelemParallelInitialize(TelemScan *scan, void *coordinate)
 	memcpy(sh->entries, pp->entries, sizeof(TelemSharedEntry) * pp->nentries);
 	strings = (char *) sh + sh->strings;
 	strings[0] = '\0';
-	foreach(lc, pp->objects)
+	/* one object's splits share its strings: fill them at its first entry */
+	lc = list_head(pp->objects);
+	for (i = 0; i < pp->nentries; i++)
 	{
-		TelemObject *o = (TelemObject *) lfirst(lc);
+		TelemObject *o;
 
-		/* entries of one object share its strings, in listing order */
-		while (i < pp->nentries && pp->entries[i].range_start != 0)
-			i++;
-		if (i >= pp->nentries)
-			break;
+		if (pp->entries[i].range_start != 0)
+			continue;
+		o = (TelemObject *) lfirst(lc);
+		lc = lnext(pp->objects, lc);
 		strcpy(strings + pp->entries[i].key_off, o->key);
 		if (o->etag)
 			strcpy(strings + pp->entries[i].etag_off, o->etag);
-		i++;
 	}
 	scan->shared = sh;
 }

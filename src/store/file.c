@@ -368,6 +368,33 @@ object_cmp(const void *a, const void *b)
 }
 
 /*
+ * The arguments both listings take: no continuation token (one page), an
+ * absolute prefix that fits in a path, ending in '/' when a directory is
+ * required.
+ */
+static bool
+check_prefix(const char *prefix, const char *token, bool directory,
+			 TelemError *err)
+{
+	size_t		plen;
+
+	if (token != NULL)
+		return TelemSetError(err, TELEM_ERR_CONFIG,
+							 "file store listings have a single page");
+	if (prefix == NULL || prefix[0] != '/')
+		return TelemSetError(err, TELEM_ERR_CONFIG,
+							 "file prefix \"%s\" is not an absolute path",
+							 prefix ? prefix : "");
+	plen = strlen(prefix);
+	if (directory && prefix[plen - 1] != '/')
+		return TelemSetError(err, TELEM_ERR_CONFIG,
+							 "file prefix \"%s\" does not end in '/'", prefix);
+	if (plen >= PATH_MAX)
+		return TelemSetError(err, TELEM_ERR_CONFIG, "file prefix is too long");
+	return true;
+}
+
+/*
  * list_page: every file whose path starts with prefix (see the file
  * header), in one page.
  */
@@ -384,16 +411,9 @@ file_list_page(TelemStore *store, const char *prefix, const char *start_after,
 	memset(page, 0, sizeof(*page));
 	memset(&list, 0, sizeof(list));
 
-	if (token != NULL)
-		return TelemSetError(err, TELEM_ERR_CONFIG,
-							 "file store listings have a single page");
-	if (prefix == NULL || prefix[0] != '/')
-		return TelemSetError(err, TELEM_ERR_CONFIG,
-							 "file prefix \"%s\" is not an absolute path",
-							 prefix ? prefix : "");
+	if (!check_prefix(prefix, token, false, err))
+		return false;
 	plen = strlen(prefix);
-	if (plen >= PATH_MAX)
-		return TelemSetError(err, TELEM_ERR_CONFIG, "file prefix is too long");
 
 	if (prefix[plen - 1] == '/' ||
 		(stat(prefix, &st) == 0 && S_ISDIR(st.st_mode)))
@@ -485,7 +505,6 @@ file_list_level(TelemStore *store, const char *prefix, const char *token,
 	NameList	nl;
 	char	  **dirs = NULL;
 	int			ndirs = 0;
-	size_t		plen;
 	bool		ok = true;
 	int			i;
 
@@ -493,19 +512,8 @@ file_list_level(TelemStore *store, const char *prefix, const char *token,
 	memset(page, 0, sizeof(*page));
 	memset(&list, 0, sizeof(list));
 
-	if (token != NULL)
-		return TelemSetError(err, TELEM_ERR_CONFIG,
-							 "file store listings have a single page");
-	if (prefix == NULL || prefix[0] != '/')
-		return TelemSetError(err, TELEM_ERR_CONFIG,
-							 "file prefix \"%s\" is not an absolute path",
-							 prefix ? prefix : "");
-	plen = strlen(prefix);
-	if (prefix[plen - 1] != '/')
-		return TelemSetError(err, TELEM_ERR_CONFIG,
-							 "file prefix \"%s\" does not end in '/'", prefix);
-	if (plen >= PATH_MAX)
-		return TelemSetError(err, TELEM_ERR_CONFIG, "file prefix is too long");
+	if (!check_prefix(prefix, token, true, err))
+		return false;
 
 	if (telem_interrupt_hook != NULL && telem_interrupt_hook())
 		return TelemSetError(err, TELEM_ERR_CANCELED, "listing canceled");
