@@ -16,6 +16,7 @@ packages=(
     postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-15-tds-fdw
     postgresql-contrib
     libcurl4-openssl-dev libssl-dev libxml2-dev libcjson-dev zlib1g-dev libzstd-dev
+    libsnappy-dev liblz4-dev libbrotli-dev
     freetds-dev freetds-bin
     radosgw ceph-mon ceph-osd ceph-common
     curl python3 python3-psycopg2 ca-certificates zstd
