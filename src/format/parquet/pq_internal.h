@@ -155,4 +155,9 @@ extern size_t PqValueSize(PqType type);
 
 extern const char *PqEncodingName(PqEncoding enc);
 
+/* ---- in value_text.c (added by the value_text/nested/column helper) ---- */
+
+/* Append s[0..n) as a quoted JSON string (RFC 8259; bad UTF-8 -> U+FFFD). */
+extern void PqBufAppendJsonString(PqBuf *b, const char *s, size_t n);
+
 #endif							/* TELEM_PQ_INTERNAL_H */
