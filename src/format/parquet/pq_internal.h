@@ -92,6 +92,21 @@ extern bool PqParsePageHeader(const uint8_t *buf, size_t len,
 extern bool PqDecompress(PqCodec codec, const uint8_t *src, size_t src_len,
 						 uint8_t *dst, size_t dst_len, TelemError *err);
 
+/*
+ * page_codec.c additions: the same with decompression contexts (zlib, zstd,
+ * LZ4 frame) kept between calls, for a scan that decompresses many pages.
+ * A state is used by one thread at a time; PqDecompressWith(NULL, ...) is
+ * PqDecompress.  PqCodecStateCreate returns NULL when out of memory.
+ */
+typedef struct PqCodecState PqCodecState;
+
+extern PqCodecState *PqCodecStateCreate(void);
+extern void PqCodecStateFree(PqCodecState *state);
+extern bool PqDecompressWith(PqCodecState *state, PqCodec codec,
+							 const uint8_t *src, size_t src_len,
+							 uint8_t *dst, size_t dst_len, TelemError *err);
+/* end of page_codec.c additions */
+
 /* in encoding.c */
 
 /* Bit width of the largest level / dictionary index: 0 for 0, 1 for 1, ... */
