@@ -1726,7 +1726,10 @@ PqFindPath(const PqFile *file, const char *path)
 	if (file == NULL || file->root == NULL || path == NULL)
 		return NULL;
 	node = file->root;
-	while (*path != '\0')
+	if (*path == '\0')
+		return node;
+	/* after each dot comes one more segment, possibly empty ("a.") */
+	for (;;)
 	{
 		size_t		n;
 
@@ -1734,14 +1737,10 @@ PqFindPath(const PqFile *file, const char *path)
 		if (node == NULL)
 			return NULL;
 		path += n;
-		if (*path == '.')
-		{
-			path++;
-			if (*path == '\0')
-				return NULL;	/* a trailing dot names nothing */
-		}
+		if (*path == '\0')
+			return node;
+		path++;					/* the dot */
 	}
-	return node;
 }
 
 static const char *
@@ -1999,11 +1998,14 @@ PqParsePageHeader(const uint8_t *buf, size_t len, PqPageHeader *h,
 							 !has_type ? "page type" : !has_unc ?
 							 "uncompressed size" : "compressed size");
 	h->type = (PqPageType) page_type;
-	if (h->uncompressed_size < 0 || h->uncompressed_size > PQ_MAX_PAGE_SIZE ||
-		h->compressed_size < 0 || h->compressed_size > PQ_MAX_PAGE_SIZE)
+	if (h->uncompressed_size < 0 || h->compressed_size < 0)
 		return TelemSetError(err, TELEM_ERR_DATA,
 							 "corrupt page header: page sizes %d and %d (uncompressed, compressed)",
 							 h->uncompressed_size, h->compressed_size);
+	if (h->uncompressed_size > PQ_MAX_PAGE_SIZE || h->compressed_size > PQ_MAX_PAGE_SIZE)
+		return TelemSetError(err, TELEM_ERR_DATA,
+							 "unsupported: page of %d bytes (%d compressed), larger than %d",
+							 h->uncompressed_size, h->compressed_size, PQ_MAX_PAGE_SIZE);
 	if (page_type == PQ_PAGE_DATA || page_type == PQ_PAGE_DICTIONARY ||
 		page_type == PQ_PAGE_DATA_V2)
 	{
