@@ -88,7 +88,7 @@ PqThriftReadVarint(PqThrift *t, uint64_t *v)
 		return false;
 	for (i = 0; i < 10; i++)
 	{
-		uint8_t		b;
+		uint8_t		b = 0;
 
 		if (t->pos >= t->len)
 		{
@@ -127,7 +127,7 @@ zigzag_decode(uint64_t u)
 bool
 PqThriftReadI8(PqThrift *t, int8_t *v)
 {
-	uint8_t		b;
+	uint8_t		b = 0;
 
 	if (!thrift_byte(t, &b))
 		return false;
@@ -204,7 +204,7 @@ PqThriftReadDouble(PqThrift *t, double *v)
 bool
 PqThriftReadBool(PqThrift *t, bool *v)
 {
-	uint8_t		b;
+	uint8_t		b = 0;
 
 	if (t->failed)
 		return false;
@@ -274,7 +274,7 @@ bool
 PqThriftFieldBegin(PqThrift *t, int *type, int16_t *id)
 {
 	size_t		start = t->pos;
-	uint8_t		b;
+	uint8_t		b = 0;
 	int			delta;
 	int			tt;
 	int16_t		fid;
@@ -349,7 +349,7 @@ bool
 PqThriftListBegin(PqThrift *t, int *elem_type, uint32_t *size)
 {
 	size_t		start = t->pos;
-	uint8_t		b;
+	uint8_t		b = 0;
 	uint64_t	n;
 
 	t->bool_pending = false;
@@ -379,7 +379,7 @@ PqThriftMapBegin(PqThrift *t, int *key_type, int *value_type, uint32_t *size)
 {
 	size_t		start = t->pos;
 	uint64_t	n;
-	uint8_t		b;
+	uint8_t		b = 0;
 
 	t->bool_pending = false;
 	if (!PqThriftReadVarint(t, &n))
@@ -414,7 +414,7 @@ bool
 PqThriftSkip(PqThrift *t, int type)
 {
 	uint64_t	u;
-	uint8_t		b;
+	uint8_t		b = 0;
 	bool		ok = true;
 
 	if (t->failed)
