@@ -16,6 +16,7 @@ OBJS = \
 	src/scan.o \
 	src/listing.o \
 	src/plan/prune.o \
+	src/plan/stats_prune.o \
 	src/plan/estimate.o \
 	src/plan/parallel.o \
 	src/plan/key_glob.o \
@@ -24,6 +25,7 @@ OBJS = \
 	src/plan/infer.o \
 	src/plan/source_csv.o \
 	src/plan/source_jsonl.o \
+	src/plan/source_parquet.o \
 	src/loader/object_set.o \
 	src/loader/pause_point.o \
 	src/loader/tds_client.o \
@@ -36,6 +38,17 @@ OBJS = \
 	src/format/number_parse.o \
 	src/format/pow5_table.o \
 	src/format/codec.o \
+	src/format/parquet/parquet_scan.o \
+	src/format/parquet/parquet_datum.o \
+	src/format/parquet/parquet_footer.o \
+	src/format/parquet/arena.o \
+	src/format/parquet/thrift.o \
+	src/format/parquet/metadata.o \
+	src/format/parquet/encoding.o \
+	src/format/parquet/page_codec.o \
+	src/format/parquet/column.o \
+	src/format/parquet/value_text.o \
+	src/format/parquet/nested.o \
 	src/store/store_common.o \
 	src/store/store_error.o \
 	src/store/store_buf.o \
@@ -67,7 +80,8 @@ PG_CONFIG   ?= pg_config
 PG_CPPFLAGS  = -I$(srcdir)/src -isystem $(shell $(PG_CONFIG) --includedir-server) \
                $(shell xml2-config --cflags)
 PG_CFLAGS    = -Wall -Wextra -Werror
-SHLIB_LINK   = -lcurl -lcrypto -lcjson -lz -lzstd -lsybdb $(shell xml2-config --libs)
+SHLIB_LINK   = -lcurl -lcrypto -lcjson -lz -lzstd -lsnappy -llz4 -lbrotlidec -lsybdb \
+               $(shell xml2-config --libs)
 
 PGXS        := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

@@ -95,6 +95,7 @@ static const TelemOptionDef telem_options[] = {
 	{OPT_METADATA, AttributeRelationId, false, false, PRIV_NONE},
 	{OPT_PARTITION, AttributeRelationId, false, false, PRIV_NONE},
 	{OPT_EPOCH, AttributeRelationId, false, false, PRIV_NONE},
+	{OPT_PATH, AttributeRelationId, false, false, PRIV_NONE},
 
 	{NULL, InvalidOid, false, false, PRIV_NONE}
 };
@@ -282,7 +283,7 @@ parse_choice(DefElem *def, const char *const *choices)
 static const char *const provider_choices[] = {"s3", "file", "azure", NULL};
 static const char *const credential_source_choices[] = {"managed_identity", NULL};
 static const char *const url_style_choices[] = {"path", "virtual", NULL};
-static const char *const format_choices[] = {"jsonl", "csv", "text", NULL};
+static const char *const format_choices[] = {"jsonl", "csv", "text", "parquet", NULL};
 static const char *const epoch_choices[] = {"seconds", "milliseconds", NULL};
 
 /* Report a location that is not of any form we know. */
@@ -456,6 +457,24 @@ parse_location_glob(TelemOptions *opts)
 }
 
 /*
+ * A Parquet path is field names joined by dots ("location.lat"): no empty
+ * segment.
+ */
+static void
+check_parquet_path(const char *path)
+{
+	size_t		len = strlen(path);
+
+	if (len == 0 || path[0] == '.' || path[len - 1] == '.' ||
+		strstr(path, "..") != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for option \"%s\": \"%s\"", OPT_PATH, path),
+				 errhint("A Parquet path names a field and the fields inside it, "
+						 "joined by dots, such as \"location.lat\".")));
+}
+
+/*
  * Check a json_path by compiling it: the extractor's own parser is the one
  * authority on path syntax.
  */
@@ -523,6 +542,8 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 	DefElem    *format_def = NULL;
 	DefElem    *metadata_def = NULL;
 	DefElem    *json_path_def = NULL;
+	DefElem    *path_def = NULL;
+	DefElem    *compression_def = NULL;
 	DefElem    *partition_def = NULL;
 	DefElem    *epoch_def = NULL;
 	DefElem    *credential_source_def = NULL;
@@ -622,6 +643,7 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 		}
 		else if (strcmp(name, OPT_COMPRESSION) == 0)
 		{
+			compression_def = def;
 			if (!CodecParseName(defGetString(def), &opts->compression))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -637,6 +659,11 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 		{
 			json_path_def = def;
 			check_json_path(defGetString(def));
+		}
+		else if (strcmp(name, OPT_PATH) == 0)
+		{
+			path_def = def;
+			check_parquet_path(defGetString(def));
 		}
 		else if (strcmp(name, OPT_METADATA) == 0)
 		{
@@ -664,12 +691,12 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 
 	/* column: one source per column */
 	if ((metadata_def != NULL) + (json_path_def != NULL) +
-		(partition_def != NULL) > 1)
+		(path_def != NULL) + (partition_def != NULL) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
 				 errmsg("conflicting or redundant options"),
-				 errdetail("A column takes at most one of \"%s\", \"%s\" and \"%s\".",
-						   OPT_JSON_PATH, OPT_METADATA, OPT_PARTITION)));
+				 errdetail("A column takes at most one of \"%s\", \"%s\", \"%s\" and \"%s\".",
+						   OPT_JSON_PATH, OPT_PATH, OPT_METADATA, OPT_PARTITION)));
 	if (epoch_def && (metadata_def || partition_def))
 		ereport(ERROR,
 				(errcode(ERRCODE_SYNTAX_ERROR),
@@ -703,16 +730,30 @@ check_values(List *options, Oid context, TelemOptions *opts, bool validating)
 	/* table: COPY options belong to the COPY formats */
 	if (context == ForeignTableRelationId && copy_options != NIL)
 	{
-		if (format_def != NULL && opts->format == FORMAT_JSONL)
+		if (format_def != NULL &&
+			(opts->format == FORMAT_JSONL || opts->format == FORMAT_PARQUET))
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-					 errmsg("option \"%s\" is not valid with format \"jsonl\"",
-							((DefElem *) linitial(copy_options))->defname),
+					 errmsg("option \"%s\" is not valid with format \"%s\"",
+							((DefElem *) linitial(copy_options))->defname,
+							format_choices[opts->format]),
 					 errhint("Options header, delimiter, quote, escape, null and "
 							 "encoding apply to formats \"csv\" and \"text\".")));
 	}
+	/* Parquet compresses each column chunk; the file itself is not */
 	if (context == ForeignTableRelationId && format_def != NULL &&
-		opts->format != FORMAT_JSONL)
+		opts->format == FORMAT_PARQUET && compression_def != NULL &&
+		opts->compression != TELEM_COMP_AUTO && opts->compression != TELEM_COMP_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("option \"%s\" is not valid with format \"parquet\"",
+						OPT_COMPRESSION),
+				 errhint("A Parquet file names the codec of each column chunk itself.")));
+	if (context == ForeignTableRelationId && format_def != NULL &&
+		opts->format == FORMAT_PARQUET)
+		opts->compression = TELEM_COMP_NONE;
+	if (context == ForeignTableRelationId && format_def != NULL &&
+		opts->format != FORMAT_JSONL && opts->format != FORMAT_PARQUET)
 	{
 		copy_options = lcons(makeDefElem("format",
 										 (Node *) makeString(opts->format == FORMAT_CSV ?
@@ -860,13 +901,14 @@ TelemGetLocationOptions(Oid serverid, const char *location)
 void
 TelemGetColumnOptions(Oid foreigntableid, AttrNumber attnum,
 					  TelemColumnKind *kind, char **json_path,
-					  char **partition, TelemEpochUnit *epoch)
+					  char **path, char **partition, TelemEpochUnit *epoch)
 {
 	List	   *options = GetForeignColumnOptions(foreigntableid, attnum);
 	ListCell   *lc;
 
 	*kind = COLUMN_DATA;
 	*json_path = NULL;
+	*path = NULL;
 	*partition = NULL;
 	*epoch = EPOCH_NONE;
 
@@ -878,6 +920,8 @@ TelemGetColumnOptions(Oid foreigntableid, AttrNumber attnum,
 			*kind = parse_metadata(def);
 		else if (strcmp(def->defname, OPT_JSON_PATH) == 0)
 			*json_path = defGetString(def);
+		else if (strcmp(def->defname, OPT_PATH) == 0)
+			*path = defGetString(def);
 		else if (strcmp(def->defname, OPT_PARTITION) == 0)
 		{
 			*kind = COLUMN_PARTITION;

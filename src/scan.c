@@ -103,7 +103,16 @@ scan_error_callback(void *arg)
 	/* admission_error_callback speaks for an object being admitted */
 	if (scan->admitting_url != NULL || scan->object_url == NULL)
 		return;
-	if (scan->range_start > 0 && scan->record_offset >= 0)
+	if (scan->opts->format == FORMAT_PARQUET && scan->row_group >= 0)
+	{
+		if (scan->cur_column)
+			errcontext("telem_fdw object \"%s\", row group %d, column \"%s\"",
+					   scan->object_url, scan->row_group, scan->cur_column);
+		else
+			errcontext("telem_fdw object \"%s\", row group %d",
+					   scan->object_url, scan->row_group);
+	}
+	else if (scan->range_start > 0 && scan->record_offset >= 0)
 		errcontext("telem_fdw object \"%s\", byte offset " INT64_FORMAT,
 				   scan->object_url, scan->record_offset);
 	else if (scan->opts->format == FORMAT_JSONL && scan->line_number > 0)
@@ -442,14 +451,23 @@ queue_next_piece(TelemScan *scan)
 	a->range_end = range_end;
 	MemoryContextSwitchTo(old);
 
+	scan->nahead++;
+	if (scan->decoder->reads_ranges)
+	{
+		a->reader = NULL;
+		return true;
+	}
+
 	/* a split starts one byte early, to see whether a line starts there */
 	memset(&err, 0, sizeof(err));
 	a->reader = scan->store->ops->open(scan->store, a->obj,
 									   range_start > 0 ? range_start - 1 : 0,
 									   &err);
 	if (a->reader == NULL)
+	{
+		scan->nahead--;
 		TelemReportStoreError(&err, "open", TelemObjectUrl(scan->opts, a->obj->key));
-	scan->nahead++;
+	}
 	return true;
 }
 
@@ -462,7 +480,7 @@ queue_next_piece(TelemScan *scan)
 static int
 objects_in_flight(TelemScan *scan)
 {
-	if (scan->store->ops->pump == NULL)
+	if (scan->store->ops->pump == NULL || scan->decoder->reads_ranges)
 		return 1;
 	if (scan->shared != NULL)
 		return Min(telem_objects_in_flight, 2);
@@ -533,12 +551,16 @@ open_next_object(TelemScan *scan)
 	scan->line_number = 0;
 	scan->object_rows = 0;
 	scan->object_start_bytes = scan->bytes_read;
+	scan->row_group = -1;
 
-	memset(&err, 0, sizeof(err));
-	scan->codec = CodecOpen(scan->opts->compression, scan->object->key,
-							reader_read, scan, &err);
-	if (scan->codec == NULL)
-		TelemReportStoreError(&err, "decompress", scan->object_url);
+	if (!scan->decoder->reads_ranges)
+	{
+		memset(&err, 0, sizeof(err));
+		scan->codec = CodecOpen(scan->opts->compression, scan->object->key,
+								reader_read, scan, &err);
+		if (scan->codec == NULL)
+			TelemReportStoreError(&err, "decompress", scan->object_url);
+	}
 
 	if (scan->range_start == 0)
 		scan->objects_read++;
@@ -626,7 +648,14 @@ setup_columns(TelemScan *scan, Bitmapset *needed)
 		getTypeInputInfo(col->typid, &infunc, &col->typioparam);
 		fmgr_info_cxt(infunc, &col->infunc, scan->scancxt);
 		TelemGetColumnOptions(relid, attr->attnum, &col->kind, &col->json_path,
-							  &col->partition, &col->epoch);
+							  &col->path, &col->partition, &col->epoch);
+		if (col->path != NULL && scan->opts->format != FORMAT_PARQUET)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("column option \"%s\" applies to format \"parquet\" only",
+							OPT_PATH)));
+		if (col->path == NULL)
+			col->path = col->name;
 		if (col->json_path == NULL)
 			col->json_path = col->name;
 		if (col->epoch != EPOCH_NONE && col->typid != TIMESTAMPTZOID &&
@@ -699,8 +728,12 @@ TelemBeginScan(Relation rel, Oid userid, Bitmapset *needed, MemoryContext parent
 													   ALLOCSET_SMALL_SIZES);
 	}
 
-	scan->decoder = scan->opts->format == FORMAT_JSONL ?
-		&TelemJsonlDecoder : &TelemCopyDecoder;
+	if (scan->opts->format == FORMAT_JSONL)
+		scan->decoder = &TelemJsonlDecoder;
+	else if (scan->opts->format == FORMAT_PARQUET)
+		scan->decoder = &TelemParquetDecoder;
+	else
+		scan->decoder = &TelemCopyDecoder;
 	scan->decoder->begin_scan(scan);
 
 	scan->store = TelemOpenStore(scan->opts, userid);

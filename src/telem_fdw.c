@@ -330,7 +330,8 @@ telemBeginForeignScan(ForeignScanState *node, int eflags)
 									 scan_user(node), needed,
 									 node->ss.ps.state->es_query_cxt);
 	prune_private = (List *) lsecond(fsplan->fdw_private);
-	if (fsplan->fdw_exprs != NIL)
+	/* bounds with expressions, or null tests for statistics */
+	if (fsplan->fdw_exprs != NIL || list_nth(prune_private, 4) != NIL)
 		TelemScanSetPruning((TelemScan *) node->fdw_state, &node->ss.ps,
 							fsplan->fdw_exprs, prune_private);
 }
@@ -420,8 +421,10 @@ telemExplainForeignScan(ForeignScanState *node, ExplainState *es)
 	ExplainPropertyText("Telem Location", opts->location, es);
 	ExplainPropertyText("Telem Format",
 						opts->format == FORMAT_JSONL ? "jsonl" :
-						opts->format == FORMAT_CSV ? "csv" : "text", es);
-	ExplainPropertyText("Telem Compression", CodecName(opts->compression), es);
+						opts->format == FORMAT_CSV ? "csv" :
+						opts->format == FORMAT_PARQUET ? "parquet" : "text", es);
+	if (opts->format != FORMAT_PARQUET)
+		ExplainPropertyText("Telem Compression", CodecName(opts->compression), es);
 	if (opts->glob != NULL)
 		ExplainPropertyText("Telem Glob", TelemObjectUrl(opts, opts->glob), es);
 	if (quals != NULL)
@@ -446,6 +449,13 @@ telemExplainForeignScan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Telem Objects Read", NULL, scan->objects_read, es);
 		if (es->costs)
 			ExplainPropertyInteger("Telem Bytes Read", "bytes", scan->bytes_read, es);
+		if (scan->opts->format == FORMAT_PARQUET)
+		{
+			ExplainPropertyInteger("Telem Row Groups Read", NULL,
+								   scan->row_groups_read, es);
+			ExplainPropertyInteger("Telem Row Groups Skipped", NULL,
+								   scan->row_groups_skipped, es);
+		}
 		if (scan->resumes > 0)
 			ExplainPropertyInteger("Telem Resumes", NULL, scan->resumes, es);
 		if (opts->provider != PROVIDER_FILE && scan->store != NULL)

@@ -70,6 +70,7 @@
 #define OPT_METADATA			"metadata"
 #define OPT_PARTITION			"partition"
 #define OPT_EPOCH				"epoch"
+#define OPT_PATH				"path"
 
 typedef enum TelemProvider
 {
@@ -82,7 +83,8 @@ typedef enum TelemFormat
 {
 	FORMAT_JSONL,
 	FORMAT_CSV,
-	FORMAT_TEXT					/* COPY's text format */
+	FORMAT_TEXT,				/* COPY's text format */
+	FORMAT_PARQUET
 } TelemFormat;
 
 /* What a column is filled from. */
@@ -143,7 +145,8 @@ extern TelemOptions *TelemGetOptions(Oid foreigntableid);
 extern TelemOptions *TelemGetLocationOptions(Oid serverid, const char *location);
 extern void TelemGetColumnOptions(Oid foreigntableid, AttrNumber attnum,
 								  TelemColumnKind *kind, char **json_path,
-								  char **partition, TelemEpochUnit *epoch);
+								  char **path, char **partition,
+								  TelemEpochUnit *epoch);
 extern Datum telem_fdw_validator(PG_FUNCTION_ARGS);
 extern int	TelemParseIntOption(DefElem *def, int min, int max);
 
@@ -168,9 +171,11 @@ typedef struct TelemColumn
 	Oid			typioparam;
 	FmgrInfo	infunc;
 	char	   *json_path;		/* jsonl: path; defaults to the column name */
+	char	   *path;			/* parquet: dotted path; defaults to the name */
 	char	   *partition;		/* partition name for COLUMN_PARTITION */
 	TelemEpochUnit epoch;
 	bool		pruned_by;		/* a pruning qual reads this column */
+	bool		pruned_by_data; /* a data bound reads it (statistics) */
 	bool		is_json;		/* json or jsonb: strings stay quoted */
 	int			field;			/* jsonl: index into the extractor's output */
 } TelemColumn;
@@ -186,15 +191,22 @@ typedef struct TelemPruneBound
 	Oid			collid;
 	bool		is_array;		/* column op ANY/ALL (array) */
 	bool		use_or;			/* ANY */
-	Expr	   *rhs;
+	Expr	   *rhs;				/* NULL for a null test */
 	Expr	   *clause;			/* the qual it came from */
+	int			nulltest;		/* data bounds: BOUND_IS_NULL, ... or 0 */
 } TelemPruneBound;
+
+/* TelemPruneBound.nulltest */
+#define BOUND_IS_NULL		1
+#define BOUND_IS_NOT_NULL	2
 
 /* in plan/prune.c: what the planner found in a table's quals */
 typedef struct TelemPrunePlan
 {
 	List	   *object_quals;	/* Expr: quals on partition/metadata only */
 	List	   *bounds;			/* TelemPruneBound * */
+	List	   *data_bounds;	/* TelemPruneBound * on one record field:
+								 * for statistics (Parquet row groups) */
 } TelemPrunePlan;
 
 /* What a bound on the key column can do for the listing. */
@@ -217,6 +229,11 @@ typedef struct TelemBoundState
 	TelemKeyOp	keyop;
 	ExprState  *rhs;
 	Oid			rhs_type;
+	/* data bounds: how min/max decide (plan/stats_prune.c) */
+	int			nulltest;
+	int			strategy;		/* btree strategy, 0: min/max cannot tell */
+	FmgrInfo	le_fn;			/* for equality: column <= value */
+	FmgrInfo	ge_fn;			/* column >= value */
 	/* from TelemPruneEvaluate */
 	bool		isnull;
 	int			nvalues;
@@ -231,7 +248,25 @@ typedef struct TelemPruneState
 	int			nbounds;
 	int			npartition_bounds;
 	TelemBoundState *bounds;
+	int			ndata_bounds;
+	TelemBoundState *data_bounds;
 } TelemPruneState;
+
+/*
+ * What a candidate (a Parquet row group, later a table format's data
+ * file) knows about one column, for plan/stats_prune.c.
+ */
+typedef struct TelemColumnFacts
+{
+	bool		known;			/* false: nothing, keep the candidate */
+	int64		num_values;
+	bool		has_null_count;
+	int64		null_count;
+	bool		has_min;
+	bool		has_max;
+	Datum		min;			/* of the column's type */
+	Datum		max;
+} TelemColumnFacts;
 
 /* A record decoder: one per format. */
 typedef struct TelemDecoderOps
@@ -244,6 +279,13 @@ typedef struct TelemDecoderOps
 	bool		(*next_record) (struct TelemScan *scan);
 	void		(*end_object) (struct TelemScan *scan);
 	void		(*end_scan) (struct TelemScan *scan);
+
+	/*
+	 * The decoder fetches the byte ranges it needs itself (Parquet: the
+	 * footer, then column chunks), so the scan opens no stream and no
+	 * codec for it, and objects are not downloaded ahead.
+	 */
+	bool		reads_ranges;
 } TelemDecoderOps;
 
 /* Most objects a scan keeps downloading (telem_fdw.objects_in_flight). */
@@ -309,6 +351,7 @@ typedef struct TelemScan
 	int64		object_rows;	/* records of the current object so far */
 	int64		object_start_bytes; /* bytes_read when it was opened */
 	const char *cur_column;		/* for the error context */
+	int			row_group;		/* Parquet: for the error context, or -1 */
 
 	/* readers opened ahead: a ring of nahead from ahead_first */
 	TelemAhead	ahead[TELEM_MAX_AHEAD];
@@ -339,6 +382,8 @@ typedef struct TelemScan
 	int64		bytes_read;		/* compressed bytes from the store */
 	int64		rows_read;
 	int64		resumes;		/* Range requests after dropped transfers */
+	int64		row_groups_read;	/* Parquet */
+	int64		row_groups_skipped; /* Parquet: ruled out by statistics */
 	TelemStoreStats worker_stats;	/* parallel workers' store counters */
 } TelemScan;
 
@@ -367,6 +412,11 @@ extern void TelemPruneEvaluate(TelemPruneState *st, ExprContext *econtext,
 extern bool TelemPruneDir(TelemPruneState *st, TelemScan *scan,
 						  const char *prefix, bool *all_bound);
 extern bool TelemInputSafe(TelemColumn *col, char *text, Datum *out);
+
+/* in plan/stats_prune.c */
+extern void TelemStatsPruneBegin(TelemBoundState *b, Oid opno, Oid coltype);
+extern bool TelemFactsMayMatch(TelemPruneState *st,
+							   const TelemColumnFacts *facts);
 
 /* in plan/parallel.c */
 extern int	telem_split_size_mb;
@@ -410,6 +460,9 @@ extern const TelemDecoderOps TelemJsonlDecoder;
 
 /* in format/copy_format.c */
 extern const TelemDecoderOps TelemCopyDecoder;
+
+/* in format/parquet/parquet_scan.c */
+extern const TelemDecoderOps TelemParquetDecoder;
 
 /* in plan/import.c */
 struct ImportForeignSchemaStmt;

@@ -253,5 +253,6 @@ const TelemDecoderOps TelemCopyDecoder = {
 	copy_begin_object,
 	copy_next_record,
 	copy_end_object,
-	copy_end_scan
+	copy_end_scan,
+	false
 };

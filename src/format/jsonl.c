@@ -372,5 +372,6 @@ const TelemDecoderOps TelemJsonlDecoder = {
 	jsonl_begin_object,
 	jsonl_next_record,
 	jsonl_end_object,
-	jsonl_end_scan
+	jsonl_end_scan,
+	false
 };

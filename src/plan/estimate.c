@@ -35,6 +35,7 @@
 #include "utils/timestamp.h"
 
 #include "plan/key_glob.h"
+#include "format/parquet/parquet_pg.h"
 #include "telem_fdw.h"
 
 /* Listing pages a sample reads at most. */
@@ -125,6 +126,20 @@ has_header(TelemOptions *opts)
 	return false;
 }
 
+/* Rows per stored byte of a Parquet object: its footer says. */
+static double
+measure_parquet(SampleHandles *h, TelemOptions *opts, TelemObject *obj)
+{
+	int64		bytes = 0;
+	uint8	   *tail;
+	int64		tail_start;
+	PqFile	   *file;
+
+	file = TelemPqReadFooter(h->store, obj, TelemObjectUrl(opts, obj->key),
+							 &bytes, &tail, &tail_start);
+	return obj->size > 0 ? (double) file->num_rows / (double) obj->size : 0;
+}
+
 /* Rows per stored byte of obj, from its first SAMPLE_BYTES; 0 if unknown. */
 static double
 measure_object(SampleHandles *h, TelemOptions *opts, TelemObject *obj)
@@ -137,6 +152,8 @@ measure_object(SampleHandles *h, TelemOptions *opts, TelemObject *obj)
 	ssize_t		n;
 	int64		consumed;
 
+	if (opts->format == FORMAT_PARQUET)
+		return measure_parquet(h, opts, obj);
 	memset(&err, 0, sizeof(err));
 	h->reader = h->store->ops->open(h->store, obj, 0, &err);
 	if (h->reader == NULL)
@@ -334,13 +351,14 @@ plan_column(Oid relid, AttrNumber attnum, TelemColumn *col)
 	Oid			infunc;
 	Oid			coll;
 	char	   *json_path;
+	char	   *path;
 
 	memset(col, 0, sizeof(*col));
 	col->attnum = attnum;
 	get_atttypetypmodcoll(relid, attnum, &col->typid, &col->typmod, &coll);
 	getTypeInputInfo(col->typid, &infunc, &col->typioparam);
 	fmgr_info(infunc, &col->infunc);
-	TelemGetColumnOptions(relid, attnum, &col->kind, &json_path,
+	TelemGetColumnOptions(relid, attnum, &col->kind, &json_path, &path,
 						  &col->partition, &col->epoch);
 }
 

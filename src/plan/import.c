@@ -171,6 +171,8 @@ report_unknown_import_option(const char *name)
 			 errhint("Valid options are: %s.", valid.data)));
 }
 
+static const SchemaSourceOps *schema_source(TelemFormat format);
+
 /* Check the IMPORT options and fill io. */
 static void
 parse_import_options(List *options, ImportOptions *io)
@@ -210,12 +212,15 @@ parse_import_options(List *options, ImportOptions *io)
 				io->infer.format = FORMAT_JSONL;
 			else if (pg_strcasecmp(v, "csv") == 0)
 				io->infer.format = FORMAT_CSV;
+			else if (pg_strcasecmp(v, "parquet") == 0)
+				io->infer.format = FORMAT_PARQUET;
 			else
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid value for option \"%s\": \"%s\"", name, v),
-						 errhint("IMPORT FOREIGN SCHEMA infers columns for formats \"jsonl\" and \"csv\".")));
-			io->format_name = io->infer.format == FORMAT_JSONL ? "jsonl" : "csv";
+						 errhint("IMPORT FOREIGN SCHEMA infers columns for formats "
+								 "\"jsonl\", \"csv\" and \"parquet\".")));
+			io->format_name = schema_source(io->infer.format)->format;
 		}
 		else if (strcmp(name, OPT_COMPRESSION) == 0)
 		{
@@ -246,11 +251,12 @@ parse_import_options(List *options, ImportOptions *io)
 			io->copy_defs = lappend(io->copy_defs, def);
 	}
 
-	if (io->infer.format == FORMAT_JSONL && io->copy_defs != NIL)
+	if (io->infer.format != FORMAT_CSV && io->copy_defs != NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-				 errmsg("option \"%s\" is not valid with format \"jsonl\"",
-						((DefElem *) linitial(io->copy_defs))->defname),
+				 errmsg("option \"%s\" is not valid with format \"%s\"",
+						((DefElem *) linitial(io->copy_defs))->defname,
+						io->format_name),
 				 errhint("Options header, delimiter, quote, escape, null and "
 						 "encoding apply to format \"csv\".")));
 	if (io->infer.flatten && io->infer.format != FORMAT_JSONL)
@@ -285,6 +291,8 @@ schema_source(TelemFormat format)
 			return &TelemJsonlSource;
 		case FORMAT_CSV:
 			return &TelemCsvSource;
+		case FORMAT_PARQUET:
+			return &TelemParquetSource;
 		case FORMAT_TEXT:
 			break;
 	}

@@ -134,4 +134,7 @@ extern const SchemaSourceOps TelemJsonlSource;
 /* in plan/source_csv.c */
 extern const SchemaSourceOps TelemCsvSource;
 
+/* in plan/source_parquet.c */
+extern const SchemaSourceOps TelemParquetSource;
+
 #endif							/* TELEM_INFER_H */

@@ -56,6 +56,8 @@ typedef struct TelemSharedScan
 	pg_atomic_uint64 bytes_read;
 	pg_atomic_uint64 rows_read;
 	pg_atomic_uint64 resumes;
+	pg_atomic_uint64 row_groups_read;
+	pg_atomic_uint64 row_groups_skipped;
 	pg_atomic_uint64 requests;
 	pg_atomic_uint64 retries;
 	pg_atomic_uint64 wait_us;
@@ -234,6 +236,8 @@ TelemParallelInitialize(TelemScan *scan, void *coordinate)
 	pg_atomic_init_u64(&sh->bytes_read, 0);
 	pg_atomic_init_u64(&sh->rows_read, 0);
 	pg_atomic_init_u64(&sh->resumes, 0);
+	pg_atomic_init_u64(&sh->row_groups_read, 0);
+	pg_atomic_init_u64(&sh->row_groups_skipped, 0);
 	pg_atomic_init_u64(&sh->requests, 0);
 	pg_atomic_init_u64(&sh->retries, 0);
 	pg_atomic_init_u64(&sh->wait_us, 0);
@@ -320,6 +324,8 @@ TelemParallelShutdown(TelemScan *scan)
 		pg_atomic_fetch_add_u64(&sh->bytes_read, scan->bytes_read);
 		pg_atomic_fetch_add_u64(&sh->rows_read, scan->rows_read);
 		pg_atomic_fetch_add_u64(&sh->resumes, scan->resumes);
+		pg_atomic_fetch_add_u64(&sh->row_groups_read, scan->row_groups_read);
+		pg_atomic_fetch_add_u64(&sh->row_groups_skipped, scan->row_groups_skipped);
 		pg_atomic_fetch_add_u64(&sh->requests, scan->store->stats.requests);
 		pg_atomic_fetch_add_u64(&sh->retries, scan->store->stats.retries);
 		pg_atomic_fetch_add_u64(&sh->wait_us, scan->store->stats.wait_us);
@@ -330,6 +336,8 @@ TelemParallelShutdown(TelemScan *scan)
 		scan->bytes_read += pg_atomic_read_u64(&sh->bytes_read);
 		scan->rows_read += pg_atomic_read_u64(&sh->rows_read);
 		scan->resumes += pg_atomic_read_u64(&sh->resumes);
+		scan->row_groups_read += pg_atomic_read_u64(&sh->row_groups_read);
+		scan->row_groups_skipped += pg_atomic_read_u64(&sh->row_groups_skipped);
 		scan->worker_stats.requests += pg_atomic_read_u64(&sh->requests);
 		scan->worker_stats.retries += pg_atomic_read_u64(&sh->retries);
 		scan->worker_stats.wait_us += pg_atomic_read_u64(&sh->wait_us);

@@ -60,6 +60,7 @@ enum
 	BOUND_IS_ARRAY,
 	BOUND_USE_OR,
 	BOUND_EXPR_INDEX,
+	BOUND_NULLTEST,
 	BOUND_NFIELDS
 };
 
@@ -68,12 +69,14 @@ static bool
 object_level_column(Oid relid, AttrNumber attnum, TelemColumnKind *kind)
 {
 	char	   *json_path;
+	char	   *path;
 	char	   *partition;
 	TelemEpochUnit epoch;
 
 	if (attnum <= 0)
 		return false;
-	TelemGetColumnOptions(relid, attnum, kind, &json_path, &partition, &epoch);
+	TelemGetColumnOptions(relid, attnum, kind, &json_path, &path, &partition,
+						  &epoch);
 	return *kind == COLUMN_PARTITION || *kind == COLUMN_META_KEY ||
 		*kind == COLUMN_META_SIZE || *kind == COLUMN_META_ETAG ||
 		*kind == COLUMN_META_LAST_MODIFIED;
@@ -159,6 +162,40 @@ make_bound(Node *clause, Index relid, TelemPruneBound *b)
 }
 
 /*
+ * A bound on one record field, for statistics: a simple comparison as for
+ * object bounds, or IS [NOT] NULL.
+ */
+static bool
+make_data_bound(Node *clause, Index relid, TelemPruneBound *b)
+{
+	if (IsA(clause, NullTest) && !((NullTest *) clause)->argisrow)
+	{
+		NullTest   *nt = (NullTest *) clause;
+		Var		   *v = own_var((Node *) nt->arg, relid);
+
+		if (v == NULL)
+			return false;
+		memset(b, 0, sizeof(*b));
+		b->attnum = v->varattno;
+		b->nulltest = nt->nulltesttype == IS_NULL ? BOUND_IS_NULL :
+			BOUND_IS_NOT_NULL;
+		return true;
+	}
+	return make_bound(clause, relid, b);
+}
+
+/* Append a copy of b, from clause, to list. */
+static List *
+add_bound(List *list, TelemPruneBound *b, Node *clause)
+{
+	TelemPruneBound *copy = palloc(sizeof(TelemPruneBound));
+
+	b->clause = (Expr *) clause;
+	*copy = *b;
+	return lappend(list, copy);
+}
+
+/*
  * TelemClassifyQuals
  *		Sort baserel's restriction clauses into object quals and bounds.
  */
@@ -189,20 +226,35 @@ TelemClassifyQuals(RelOptInfo *baserel, Oid relid)
 			ok = object_level_column(relid,
 									 k + FirstLowInvalidHeapAttributeNumber,
 									 &kind);
+			if (!ok && bms_num_members(attrs) == 1 && kind == COLUMN_DATA &&
+				make_data_bound(clause, baserel->relid, &b))
+				pp->data_bounds = add_bound(pp->data_bounds, &b, clause);
 		}
 		if (!ok)
 			continue;
 		pp->object_quals = lappend(pp->object_quals, clause);
 		if (make_bound(clause, baserel->relid, &b))
-		{
-			TelemPruneBound *copy = palloc(sizeof(TelemPruneBound));
-
-			b.clause = (Expr *) clause;
-			*copy = b;
-			pp->bounds = lappend(pp->bounds, copy);
-		}
+			pp->bounds = add_bound(pp->bounds, &b, clause);
 	}
 	return pp;
+}
+
+/* One bound as an integer list; its expression goes to *fdw_exprs. */
+static List *
+bound_to_private(TelemPruneBound *b, List **fdw_exprs)
+{
+	List	   *fields = NIL;
+
+	fields = lappend_int(fields, b->attnum);
+	fields = lappend_int(fields, (int) b->opno);
+	fields = lappend_int(fields, (int) b->collid);
+	fields = lappend_int(fields, b->is_array);
+	fields = lappend_int(fields, b->use_or);
+	fields = lappend_int(fields, b->rhs ? list_length(*fdw_exprs) : -1);
+	fields = lappend_int(fields, b->nulltest);
+	if (b->rhs)
+		*fdw_exprs = lappend(*fdw_exprs, b->rhs);
+	return fields;
 }
 
 /*
@@ -210,13 +262,14 @@ TelemClassifyQuals(RelOptInfo *baserel, Oid relid)
  *		Serialize pp for fdw_private; its expressions are appended to
  *		*fdw_exprs (so that setrefs fixes their Params and Vars).  The
  *		result is a list: [object qual count, first expression index,
- *		bounds (integer lists), quals as text for EXPLAIN].
+ *		bounds (integer lists), quals as text for EXPLAIN, data bounds].
  */
 List *
 TelemPrunePlanToPrivate(TelemPrunePlan *pp, Oid relid, Index scanrelid,
 						List **fdw_exprs)
 {
 	List	   *bounds = NIL;
+	List	   *data_bounds = NIL;
 	int			first = list_length(*fdw_exprs);
 	ListCell   *lc;
 	List	   *dpcontext;
@@ -224,19 +277,12 @@ TelemPrunePlanToPrivate(TelemPrunePlan *pp, Oid relid, Index scanrelid,
 
 	*fdw_exprs = list_concat(*fdw_exprs, pp->object_quals);
 	foreach(lc, pp->bounds)
-	{
-		TelemPruneBound *b = (TelemPruneBound *) lfirst(lc);
-		List	   *fields = NIL;
-
-		fields = lappend_int(fields, b->attnum);
-		fields = lappend_int(fields, (int) b->opno);
-		fields = lappend_int(fields, (int) b->collid);
-		fields = lappend_int(fields, b->is_array);
-		fields = lappend_int(fields, b->use_or);
-		fields = lappend_int(fields, list_length(*fdw_exprs));
-		*fdw_exprs = lappend(*fdw_exprs, b->rhs);
-		bounds = lappend(bounds, fields);
-	}
+		bounds = lappend(bounds, bound_to_private((TelemPruneBound *) lfirst(lc),
+												  fdw_exprs));
+	foreach(lc, pp->data_bounds)
+		data_bounds = lappend(data_bounds,
+							  bound_to_private((TelemPruneBound *) lfirst(lc),
+											   fdw_exprs));
 
 	/* The quals as EXPLAIN shows them, deparsed against the table alone. */
 	initStringInfo(&text);
@@ -249,8 +295,9 @@ TelemPrunePlanToPrivate(TelemPrunePlan *pp, Oid relid, Index scanrelid,
 		appendStringInfo(&text, "%s%s", text.len ? " AND " : "",
 						 deparse_expression(q, dpcontext, false, false));
 	}
-	return list_make4(makeInteger(list_length(pp->object_quals)),
-					  makeInteger(first), bounds, makeString(text.data));
+	return list_make5(makeInteger(list_length(pp->object_quals)),
+					  makeInteger(first), bounds, makeString(text.data),
+					  data_bounds);
 }
 
 /* Text of the pruning quals recorded by TelemPrunePlanToPrivate, or NULL. */
@@ -336,7 +383,78 @@ TelemPruneBegin(TelemScan *scan, PlanState *ps, List *fdw_exprs,
 		if (col->kind == COLUMN_PARTITION)
 			st->npartition_bounds++;
 	}
+
+	/* bounds on record fields, for statistics (plan/stats_prune.c) */
+	st->ndata_bounds = list_length((List *) list_nth(prune_private, 4));
+	st->data_bounds = palloc0(sizeof(TelemBoundState) * Max(st->ndata_bounds, 1));
+	i = 0;
+	foreach(lc, (List *) list_nth(prune_private, 4))
+	{
+		List	   *f = (List *) lfirst(lc);
+		TelemBoundState *b = &st->data_bounds[i++];
+		int			expr = list_nth_int(f, BOUND_EXPR_INDEX);
+		Oid			opno = (Oid) list_nth_int(f, BOUND_OPNO);
+
+		b->attnum = list_nth_int(f, BOUND_ATTNUM);
+		b->collid = (Oid) list_nth_int(f, BOUND_COLLID);
+		b->is_array = list_nth_int(f, BOUND_IS_ARRAY);
+		b->use_or = list_nth_int(f, BOUND_USE_OR);
+		b->nulltest = list_nth_int(f, BOUND_NULLTEST);
+		scan->columns[b->attnum - 1].pruned_by_data = true;
+		if (expr >= 0)
+		{
+			Expr	   *rhs = list_nth(fdw_exprs, expr);
+
+			fmgr_info_cxt(get_opcode(opno), &b->fn, scan->scancxt);
+			b->rhs = ExecInitExpr(rhs, ps);
+			b->rhs_type = exprType((Node *) rhs);
+			TelemStatsPruneBegin(b, opno,
+								 scan->columns[b->attnum - 1].typid);
+		}
+	}
 	return st;
+}
+
+/* Evaluate bound b's value(s) into cxt; see TelemPruneEvaluate. */
+static void
+evaluate_bound(TelemBoundState *b, ExprContext *econtext, MemoryContext cxt)
+{
+	bool		isnull;
+	Datum		d;
+	MemoryContext old;
+
+	b->nvalues = 0;
+	if (b->rhs == NULL)
+		return;
+	d = ExecEvalExprSwitchContext(b->rhs, econtext, &isnull);
+	old = MemoryContextSwitchTo(cxt);
+	b->isnull = isnull;
+	if (!isnull && !b->is_array)
+	{
+		int16		typlen;
+		bool		typbyval;
+
+		get_typlenbyval(b->rhs_type, &typlen, &typbyval);
+		b->values = palloc(sizeof(Datum));
+		b->nulls = palloc(sizeof(bool));
+		b->values[0] = datumCopy(d, typbyval, typlen);
+		b->nulls[0] = false;
+		b->nvalues = 1;
+	}
+	else if (!isnull)
+	{
+		ArrayType  *arr = DatumGetArrayTypePCopy(d);
+		int16		elmlen;
+		bool		elmbyval;
+		char		elmalign;
+
+		get_typlenbyvalalign(ARR_ELEMTYPE(arr), &elmlen, &elmbyval,
+							 &elmalign);
+		deconstruct_array(arr, ARR_ELEMTYPE(arr), elmlen, elmbyval,
+						  elmalign, &b->values, &b->nulls, &b->nvalues);
+	}
+	MemoryContextSwitchTo(old);
+	ResetExprContext(econtext);
 }
 
 /*
@@ -351,43 +469,9 @@ TelemPruneEvaluate(TelemPruneState *st, ExprContext *econtext,
 	int			i;
 
 	for (i = 0; i < st->nbounds; i++)
-	{
-		TelemBoundState *b = &st->bounds[i];
-		bool		isnull;
-		Datum		d;
-		MemoryContext old;
-
-		d = ExecEvalExprSwitchContext(b->rhs, econtext, &isnull);
-		old = MemoryContextSwitchTo(cxt);
-		b->isnull = isnull;
-		b->nvalues = 0;
-		if (!isnull && !b->is_array)
-		{
-			int16		typlen;
-			bool		typbyval;
-
-			get_typlenbyval(b->rhs_type, &typlen, &typbyval);
-			b->values = palloc(sizeof(Datum));
-			b->nulls = palloc(sizeof(bool));
-			b->values[0] = datumCopy(d, typbyval, typlen);
-			b->nulls[0] = false;
-			b->nvalues = 1;
-		}
-		else if (!isnull)
-		{
-			ArrayType  *arr = DatumGetArrayTypePCopy(d);
-			int16		elmlen;
-			bool		elmbyval;
-			char		elmalign;
-
-			get_typlenbyvalalign(ARR_ELEMTYPE(arr), &elmlen, &elmbyval,
-								 &elmalign);
-			deconstruct_array(arr, ARR_ELEMTYPE(arr), elmlen, elmbyval,
-							  elmalign, &b->values, &b->nulls, &b->nvalues);
-		}
-		MemoryContextSwitchTo(old);
-		ResetExprContext(econtext);
-	}
+		evaluate_bound(&st->bounds[i], econtext, cxt);
+	for (i = 0; i < st->ndata_bounds; i++)
+		evaluate_bound(&st->data_bounds[i], econtext, cxt);
 }
 
 /* Does value v pass bound b?  NULLs never do (the operators are strict). */

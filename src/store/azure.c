@@ -478,10 +478,10 @@ az_pump(TelemStore *store, TelemError *err)
 	return HttpGroupPump(((AzureStore *) store)->http.group, err);
 }
 
-/* open: start streaming obj from offset (ranged_reader.c). */
+/* open_range: start streaming obj's bytes [offset, end) (ranged_reader.c). */
 static TelemReader *
-az_open(TelemStore *store, const TelemObject *obj, int64_t offset,
-		TelemError *err)
+az_open_range(TelemStore *store, const TelemObject *obj, int64_t offset,
+			  int64_t end, TelemError *err)
 {
 	AzureStore *s = (AzureStore *) store;
 	TelemReader *r;
@@ -496,9 +496,17 @@ az_open(TelemStore *store, const TelemObject *obj, int64_t offset,
 		StoreOutOfMemory(err);
 		return NULL;
 	}
-	r = RangedReaderOpen(store, &s->reader, obj, offset, path, err);
+	r = RangedReaderOpen(store, &s->reader, obj, offset, end, path, err);
 	free(path);
 	return r;
+}
+
+/* open: start streaming obj from offset to its end. */
+static TelemReader *
+az_open(TelemStore *store, const TelemObject *obj, int64_t offset,
+		TelemError *err)
+{
+	return az_open_range(store, obj, offset, -1, err);
 }
 
 /*
@@ -930,6 +938,7 @@ static const TelemStoreOps azure_ops = {
 	.list_page = az_list_page,
 	.list_level = az_list_level,
 	.open = az_open,
+	.open_range = az_open_range,
 	.read = RangedReaderRead,
 	.close = RangedReaderClose,
 	.destroy = az_destroy,

@@ -65,6 +65,7 @@ typedef struct FileReader
 	TelemReader base;			/* must be first */
 	int			fd;
 	char	   *path;			/* for error messages */
+	int64_t		left;			/* bytes before the range's end, -1: no end */
 } FileReader;
 
 /* Objects collected by a listing, before sorting. */
@@ -632,12 +633,13 @@ file_head(TelemStore *store, const char *key, TelemObjectInfo *info,
 }
 
 /*
- * open: open obj->key (following a symlink to a regular file) and position
- * it at 'offset'.  Anything but a regular file is refused.
+ * open_range: open obj->key (following a symlink to a regular file),
+ * position it at 'offset' and stop before 'end' (-1: at the end of the
+ * file).  Anything but a regular file is refused.
  */
 static TelemReader *
-file_open(TelemStore *store, const TelemObject *obj, int64_t offset,
-		  TelemError *err)
+file_open_range(TelemStore *store, const TelemObject *obj, int64_t offset,
+				int64_t end, TelemError *err)
 {
 	FileReader *reader;
 	struct stat st;
@@ -649,11 +651,11 @@ file_open(TelemStore *store, const TelemObject *obj, int64_t offset,
 		TelemSetError(err, TELEM_ERR_CONFIG, "file key is not an absolute path");
 		return NULL;
 	}
-	if (offset < 0)
+	if (offset < 0 || (end >= 0 && end < offset))
 	{
 		TelemSetError(err, TELEM_ERR_CONFIG,
-					  "negative offset %lld for file \"%s\"",
-					  (long long) offset, obj->key);
+					  "bad range %lld-%lld for file \"%s\"",
+					  (long long) offset, (long long) end, obj->key);
 		return NULL;
 	}
 
@@ -713,7 +715,16 @@ file_open(TelemStore *store, const TelemObject *obj, int64_t offset,
 	}
 	reader->base.store = store;
 	reader->fd = fd;
+	reader->left = end >= 0 ? end - offset : -1;
 	return &reader->base;
+}
+
+/* open: from offset to the end of the file. */
+static TelemReader *
+file_open(TelemStore *store, const TelemObject *obj, int64_t offset,
+		  TelemError *err)
+{
+	return file_open_range(store, obj, offset, -1, err);
 }
 
 /*
@@ -727,9 +738,15 @@ file_read(TelemReader *r, void *buf, size_t len, TelemError *err)
 
 	if (len > SSIZE_MAX)
 		len = SSIZE_MAX;
+	if (reader->left >= 0 && (int64_t) len > reader->left)
+		len = (size_t) reader->left;
+	if (len == 0)
+		return 0;
 	do
 		n = read(reader->fd, buf, len);
 	while (n < 0 && errno == EINTR);
+	if (n > 0 && reader->left >= 0)
+		reader->left -= n;
 
 	if (n < 0)
 	{
@@ -764,6 +781,7 @@ static const TelemStoreOps file_store_ops = {
 	.list_page = file_list_page,
 	.list_level = file_list_level,
 	.open = file_open,
+	.open_range = file_open_range,
 	.read = file_read,
 	.close = file_close,
 	.destroy = file_destroy,

@@ -45,6 +45,7 @@ typedef struct RangedReader
 	char	   *path;			/* encoded request path, as sent and signed */
 	char	   *etag;			/* without quotes, or NULL */
 	int64_t		pos;			/* object offset of the next byte expected */
+	int64_t		limit;			/* the caller's end (exclusive), -1 for none */
 	int64_t		end;			/* object offset where this response ends,
 								 * -1 if unknown */
 	int64_t		total;			/* object size as the first response gave
@@ -190,8 +191,13 @@ try_start(RangedReader *r, TelemError *err)
 	memset(&h, 0, sizeof(h));
 
 	/* first, so that a store that signs them (Azure) does */
-	ok = (r->pos == 0 ||
-		  StoreHeadersAdd(&h, "Range", "bytes=%lld-", (long long) r->pos)) &&
+	if (r->limit >= 0)
+		ok = StoreHeadersAdd(&h, "Range", "bytes=%lld-%lld", (long long) r->pos,
+							 (long long) r->limit - 1);
+	else
+		ok = (r->pos == 0 ||
+			  StoreHeadersAdd(&h, "Range", "bytes=%lld-", (long long) r->pos));
+	ok = ok &&
 		(r->etag == NULL || StoreHeadersAdd(&h, "If-Match", "\"%s\"", r->etag));
 	if (!ok)
 	{
@@ -345,26 +351,28 @@ connect_reader(RangedReader *r, bool resuming, TelemError *err)
 }
 
 /*
- * Start streaming obj, whose encoded request path is path, from offset.
- * The caller has checked obj->key.  NULL with err set on failure.
+ * Start streaming obj, whose encoded request path is path, from offset to
+ * end (exclusive; -1 for the end of the object).  The caller has checked
+ * obj->key.  NULL with err set on failure.
  */
 TelemReader *
 RangedReaderOpen(TelemStore *store, const RangedSource *src,
-				 const TelemObject *obj, int64_t offset, const char *path,
-				 TelemError *err)
+				 const TelemObject *obj, int64_t offset, int64_t end,
+				 const char *path, TelemError *err)
 {
 	RangedReader *r;
 	bool		has_etag = obj->etag != NULL && obj->etag[0] != '\0';
 
 	memset(err, 0, sizeof(*err));
-	if (offset < 0)
+	if (offset < 0 || (end >= 0 && end < offset))
 	{
 		char		context[STORE_CONTEXT_LEN];
 
 		StoreObjectContext(context, "cannot read", src->scheme,
 						   src->container, obj->key);
 		StoreSetError(err, TELEM_ERR_CONFIG, 0, NULL,
-					  "%s: negative offset %lld", context, (long long) offset);
+					  "%s: bad range %lld-%lld", context, (long long) offset,
+					  (long long) end);
 		return NULL;
 	}
 
@@ -377,6 +385,7 @@ RangedReaderOpen(TelemStore *store, const RangedSource *src,
 	r->base.store = store;
 	r->src = src;
 	r->pos = offset;
+	r->limit = end;
 	r->end = -1;
 	r->total = -1;
 	r->key = strdup(obj->key);
@@ -390,7 +399,7 @@ RangedReaderOpen(TelemStore *store, const RangedSource *src,
 	}
 
 	/* resuming at the very end of a listed object: nothing to fetch */
-	if (obj->size > 0 && offset >= obj->size)
+	if ((obj->size > 0 && offset >= obj->size) || offset == end)
 	{
 		r->eof = true;
 		return &r->base;
@@ -448,6 +457,10 @@ RangedReaderRead(TelemReader *reader, void *buf, size_t len, TelemError *err)
 
 	if (len == 0)
 		return 0;
+	if (r->limit >= 0 && r->pos >= r->limit)
+		return 0;
+	if (r->limit >= 0 && (int64_t) len > r->limit - r->pos)
+		len = (size_t) (r->limit - r->pos);
 	for (;;)
 	{
 		ssize_t		n;

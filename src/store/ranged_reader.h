@@ -57,7 +57,8 @@ typedef struct RangedSource
 extern TelemReader *RangedReaderOpen(TelemStore *store,
 									 const RangedSource *src,
 									 const TelemObject *obj, int64_t offset,
-									 const char *path, TelemError *err);
+									 int64_t end, const char *path,
+									 TelemError *err);
 extern ssize_t RangedReaderRead(TelemReader *reader, void *buf, size_t len,
 								TelemError *err);
 extern void RangedReaderClose(TelemReader *reader);

@@ -361,10 +361,10 @@ s3_pump(TelemStore *store, TelemError *err)
 	return HttpGroupPump(((S3Store *) store)->http.group, err);
 }
 
-/* open: start streaming obj from offset (ranged_reader.c). */
+/* open_range: start streaming obj's bytes [offset, end) (ranged_reader.c). */
 static TelemReader *
-s3_open(TelemStore *store, const TelemObject *obj, int64_t offset,
-		TelemError *err)
+s3_open_range(TelemStore *store, const TelemObject *obj, int64_t offset,
+			  int64_t end, TelemError *err)
 {
 	S3Store    *s = (S3Store *) store;
 	TelemReader *r;
@@ -386,9 +386,17 @@ s3_open(TelemStore *store, const TelemObject *obj, int64_t offset,
 		StoreOutOfMemory(err);
 		return NULL;
 	}
-	r = RangedReaderOpen(store, &s->reader, obj, offset, path, err);
+	r = RangedReaderOpen(store, &s->reader, obj, offset, end, path, err);
 	free(path);
 	return r;
+}
+
+/* open: start streaming obj from offset to its end. */
+static TelemReader *
+s3_open(TelemStore *store, const TelemObject *obj, int64_t offset,
+		TelemError *err)
+{
+	return s3_open_range(store, obj, offset, -1, err);
 }
 
 /* destroy: free the store; readers must have been closed before. */
@@ -416,6 +424,7 @@ static const TelemStoreOps s3_ops = {
 	.list_page = s3_list_page,
 	.list_level = s3_list_level,
 	.open = s3_open,
+	.open_range = s3_open_range,
 	.read = RangedReaderRead,
 	.close = RangedReaderClose,
 	.destroy = s3_destroy,

@@ -178,6 +178,15 @@ typedef struct TelemStoreOps
 	/* Open obj for streaming from byte offset 'offset'. */
 	TelemReader *(*open) (TelemStore *store, const TelemObject *obj,
 						  int64_t offset, TelemError *err);
+	/*
+	 * Like open(), but the reader stops before byte end (exclusive): one
+	 * Range request for [offset, end), for readers that need only part of
+	 * an object (a Parquet footer or column chunk).  end past the object's
+	 * size reads to its end; the first read() fails if the object is
+	 * shorter than offset.
+	 */
+	TelemReader *(*open_range) (TelemStore *store, const TelemObject *obj,
+								int64_t offset, int64_t end, TelemError *err);
 	/* Read up to len bytes; 0 at end of object, -1 on error. */
 	ssize_t		(*read) (TelemReader *reader, void *buf, size_t len,
 						 TelemError *err);

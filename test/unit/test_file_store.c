@@ -116,12 +116,13 @@ find(const TelemObjectPage *page, const char *rel)
 	return NULL;
 }
 
-/* Read everything from obj starting at offset; returns malloc'd text. */
+/* Read obj's bytes [offset, end) (end -1: to its end); malloc'd text. */
 static char *
-read_all(TelemStore *store, const TelemObject *obj, int64_t offset,
-		 TelemError *err)
+read_range(TelemStore *store, const TelemObject *obj, int64_t offset,
+		   int64_t end, TelemError *err)
 {
-	TelemReader *r = store->ops->open(store, obj, offset, err);
+	TelemReader *r = end < 0 ? store->ops->open(store, obj, offset, err) :
+		store->ops->open_range(store, obj, offset, end, err);
 	char	   *out;
 	size_t		len = 0;
 	ssize_t		n;
@@ -140,6 +141,14 @@ read_all(TelemStore *store, const TelemObject *obj, int64_t offset,
 	}
 	out[len] = '\0';
 	return out;
+}
+
+/* Read everything from obj starting at offset; returns malloc'd text. */
+static char *
+read_all(TelemStore *store, const TelemObject *obj, int64_t offset,
+		 TelemError *err)
+{
+	return read_range(store, obj, offset, -1, err);
 }
 
 /* List prefix and compare the keys with want; frees the page. */
@@ -445,6 +454,20 @@ main(void)
 	text = obj ? read_all(store, obj, 1000, &err) : NULL;
 	CHECK_STREQ(text, "", "read past end");
 	free(text);
+
+	/* Ranges stop before their end, even mid-read. */
+	text = obj ? read_range(store, obj, 2, 7, &err) : NULL;
+	CHECK_STREQ(text, "23456", "range 2-7");
+	free(text);
+	text = obj ? read_range(store, obj, 9, 100, &err) : NULL;
+	CHECK_STREQ(text, "9\n", "range past the end");
+	free(text);
+	text = obj ? read_range(store, obj, 5, 5, &err) : NULL;
+	CHECK_STREQ(text, "", "empty range");
+	free(text);
+	memset(&err, 0, sizeof(err));
+	CHECK(obj && store->ops->open_range(store, obj, 5, 4, &err) == NULL &&
+		  err.kind == TELEM_ERR_CONFIG, "backwards range");
 	obj = find(&page, "link-file.jsonl");
 	text = obj ? read_all(store, obj, 8, &err) : NULL;
 	CHECK_STREQ(text, "89\n", "read through symlink");

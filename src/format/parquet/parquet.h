@@ -314,6 +314,9 @@ typedef struct PqColumnData
  * NULL with err set (the message names the page's byte offset in the
  * file).
  */
+/* in encoding.c: size of one entry of PqColumnData.values */
+extern size_t PqValueSize(PqType type);
+
 extern PqColumnData *PqDecodeChunk(const PqFile *file, int rg, int leaf_index,
 								   const uint8_t *chunk, size_t len,
 								   bool check_crc, TelemError *err);
