@@ -810,7 +810,8 @@ build_node(Parser *p, PqSchemaNode *parent, int depth)
 			return NULL;
 	}
 	node->nleaves = p->file->nleaves - node->first_leaf;
-	if (!apply_annotation(p, node, e))
+	/* the root is the file's row, whatever a writer annotated it with */
+	if (parent != NULL && !apply_annotation(p, node, e))
 		return NULL;
 	return node;
 
@@ -1187,7 +1188,7 @@ parse_row_group(Parser *p, PqRowGroup *rgp, int rg)
 	int16_t		id;
 	bool		has_columns = false;
 	bool		has_rows = false;
-	bool		has_meta[1];
+	bool		has_meta;
 	int			i;
 
 	if (!PqThriftStructBegin(&p->t))
@@ -1216,12 +1217,12 @@ parse_row_group(Parser *p, PqRowGroup *rgp, int rg)
 			{
 				PqColumnChunk *cc = &rgp->columns[i];
 
-				if (!parse_column_chunk(p, cc, file->leaves[i], has_meta))
+				if (!parse_column_chunk(p, cc, file->leaves[i], &has_meta))
 					return false;
-				if (!has_meta[0] && !cc->encrypted)
+				if (!has_meta && !cc->encrypted)
 					return PqThriftFail(&p->t, "row group %d column \"%s\" has no metadata",
 										rg, file->leaves[i]->path);
-				if (!has_meta[0])
+				if (!has_meta)
 				{
 					cc->start = 0;
 					cc->length = 0;

@@ -427,9 +427,12 @@ emit_instance(NestedCtx *ctx, const PqSchemaNode *node)
 		return;
 	}
 
+	/*
+	 * The annotations apply to each instance, so also to a repeated node's
+	 * (the legacy "repeated group array (LIST)" element of a list).
+	 */
 	if (node->logical == PQL_LIST && node->nchildren == 1 &&
-		node->children[0]->repetition == PQ_REPEATED &&
-		node->repetition != PQ_REPEATED)
+		node->children[0]->repetition == PQ_REPEATED)
 	{
 		const PqSchemaNode *r = node->children[0];
 		bool		self;
@@ -447,7 +450,6 @@ emit_instance(NestedCtx *ctx, const PqSchemaNode *node)
 		emit_repeated(ctx, r, self ? ELEM_SELF : ELEM_CHILD, 0);
 	}
 	else if (node->logical == PQL_MAP && node->nchildren == 1 &&
-			 node->repetition != PQ_REPEATED &&
 			 is_key_value(node->children[0]))
 		emit_map_entries(ctx, node->children[0]);
 	else

@@ -139,7 +139,7 @@ bool
 PqThriftReadI16(PqThrift *t, int16_t *v)
 {
 	size_t		start = t->pos;
-	uint64_t	u;
+	uint64_t	u = 0;
 	int64_t		x;
 
 	if (!PqThriftReadVarint(t, &u))
@@ -158,7 +158,7 @@ bool
 PqThriftReadI32(PqThrift *t, int32_t *v)
 {
 	size_t		start = t->pos;
-	uint64_t	u;
+	uint64_t	u = 0;
 	int64_t		x;
 
 	if (!PqThriftReadVarint(t, &u))
@@ -176,7 +176,7 @@ PqThriftReadI32(PqThrift *t, int32_t *v)
 bool
 PqThriftReadI64(PqThrift *t, int64_t *v)
 {
-	uint64_t	u;
+	uint64_t	u = 0;
 
 	if (!PqThriftReadVarint(t, &u))
 		return false;
@@ -230,7 +230,7 @@ bool
 PqThriftReadBinary(PqThrift *t, const uint8_t **p, uint32_t *len)
 {
 	size_t		start = t->pos;
-	uint64_t	n;
+	uint64_t	n = 0;
 
 	if (!PqThriftReadVarint(t, &n))
 		return false;
@@ -277,7 +277,7 @@ PqThriftFieldBegin(PqThrift *t, int *type, int16_t *id)
 	uint8_t		b = 0;
 	int			delta;
 	int			tt;
-	int16_t		fid;
+	int16_t		fid = 0;
 
 	/* an unread bool field's value is dropped with its field */
 	t->bool_pending = false;
@@ -350,7 +350,7 @@ PqThriftListBegin(PqThrift *t, int *elem_type, uint32_t *size)
 {
 	size_t		start = t->pos;
 	uint8_t		b = 0;
-	uint64_t	n;
+	uint64_t	n = 0;
 
 	t->bool_pending = false;
 	if (!thrift_byte(t, &b))
@@ -378,7 +378,7 @@ bool
 PqThriftMapBegin(PqThrift *t, int *key_type, int *value_type, uint32_t *size)
 {
 	size_t		start = t->pos;
-	uint64_t	n;
+	uint64_t	n = 0;
 	uint8_t		b = 0;
 
 	t->bool_pending = false;
@@ -413,7 +413,7 @@ PqThriftMapBegin(PqThrift *t, int *key_type, int *value_type, uint32_t *size)
 bool
 PqThriftSkip(PqThrift *t, int type)
 {
-	uint64_t	u;
+	uint64_t	u = 0;
 	uint8_t		b = 0;
 	bool		ok = true;
 

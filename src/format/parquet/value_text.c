@@ -17,7 +17,8 @@
  * - DATE, TIME, TIMESTAMP in ISO form; years before 1 are written with
  *	 PostgreSQL's " BC" suffix; fractions of a second are trimmed of
  *	 trailing zeros; nanoseconds are floored to microseconds;
- * - INT96 as a UTC timestamp (Julian day 2440588 is 1970-01-01);
+ * - INT96 as a UTC timestamp (Julian day 2440588 is 1970-01-01), summed
+ *	 in microseconds as Spark does (see PqValueText);
  * - INTERVAL (FLBA(12): months, days, milliseconds) as "1 mons 2 days
  *	 00:00:00.003";
  * - UUID as 8-4-4-4-12 lower-case hex;
@@ -54,7 +55,6 @@
 #define PQ_DECIMAL_MAX_SCALE	1000
 
 #define USECS_PER_DAY	INT64_C(86400000000)
-#define NSECS_PER_DAY	UINT64_C(86400000000000)
 #define UNIX_EPOCH_JULIAN_DAY	2440588
 
 static const char hex_digits[] = "0123456789abcdef";
@@ -441,6 +441,9 @@ buf_half(PqBuf *b, uint16_t h, bool json)
 	}
 	if (prec == 5)
 		snprintf(tmp, sizeof(tmp), "%.5g", v);
+	/* every half from 2048 up is an integer: "65504", not "6.55e+04" */
+	if (strchr(tmp, 'e') != NULL && fabs(v) >= 1.0)
+		snprintf(tmp, sizeof(tmp), "%.0f", v);
 	buf_puts(b, tmp);
 }
 
@@ -908,12 +911,23 @@ PqValueText(const PqSchemaNode *leaf, const void *v, bool json, PqBuf *out)
 			{
 				PqInt96		x;
 				int64_t		days;
+				int64_t		nanos;
+				uint64_t	us;
 
+				/*
+				 * As Spark reads it: a signed day and signed nanoseconds,
+				 * summed as microseconds in wrapping 64-bit arithmetic.
+				 * For every value in range that is the exact sum; Spark
+				 * itself writes timestamps past year 294276 wrapped that
+				 * way (int96_from_spark.parquet), and they come back.
+				 */
 				memcpy(&x, v, sizeof(x));
-				days = (int64_t) x.julian_day - UNIX_EPOCH_JULIAN_DAY +
-					(int64_t) (x.nanos / NSECS_PER_DAY);
-				buf_timestamp(out, days, (x.nanos % NSECS_PER_DAY) / 1000,
-							  true);
+				days = (int32_t) x.julian_day;
+				memcpy(&nanos, &x.nanos, sizeof(nanos));
+				us = (uint64_t) (days - UNIX_EPOCH_JULIAN_DAY) *
+					(uint64_t) USECS_PER_DAY + (uint64_t) (nanos / 1000);
+				memcpy(&nanos, &us, sizeof(us));
+				buf_timestamp_unit(out, nanos, PQ_MICROS, true);
 				break;
 			}
 		case PQ_FLOAT:
