@@ -25,6 +25,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -38,6 +39,21 @@
  */
 #define PQ_MERGE_GAP		(64 * 1024)
 
+/*
+ * Conversions that are a plain copy of the decoded value, done inline: the
+ * common case of a column whose type matches the file's.
+ */
+typedef enum PqFastPath
+{
+	FAST_NONE,					/* TelemPqConvert */
+	FAST_INT32,
+	FAST_INT64,
+	FAST_FLOAT,
+	FAST_DOUBLE,
+	FAST_BOOL,
+	FAST_TEXT					/* UTF-8 into a UTF-8 database */
+} PqFastPath;
+
 /* One needed data column, as the current file provides it. */
 typedef struct PqScanColumn
 {
@@ -45,6 +61,7 @@ typedef struct PqScanColumn
 	const PqSchemaNode *node;	/* NULL: the file lacks it: NULLs */
 	bool		as_json;		/* a group or repeated field */
 	PqConv		conv;
+	PqFastPath	fast;
 
 	/* the current row group */
 	const PqColumnData *data;
@@ -155,6 +172,47 @@ pq_begin_scan(TelemScan *scan)
 	scan->decoder_state = st;
 }
 
+/* The inline conversion that conv amounts to, if any. */
+static PqFastPath
+fast_path(const PqConv *conv)
+{
+	PqType		t = conv->leaf->type;
+
+	if (conv->is_unsigned || conv->scale != 0)
+		return FAST_NONE;
+	switch (conv->kind)
+	{
+		case PQC_INT4:
+			return t == PQ_INT32 ? FAST_INT32 : FAST_NONE;
+		case PQC_INT8:
+			return t == PQ_INT64 ? FAST_INT64 : FAST_NONE;
+		case PQC_FLOAT4:
+			return t == PQ_FLOAT ? FAST_FLOAT : FAST_NONE;
+		case PQC_FLOAT8:
+			return t == PQ_DOUBLE ? FAST_DOUBLE : FAST_NONE;
+		case PQC_BOOL:
+			return FAST_BOOL;
+		case PQC_TEXT:
+			return GetDatabaseEncoding() == PG_UTF8 ? FAST_TEXT : FAST_NONE;
+		default:
+			return FAST_NONE;
+	}
+}
+
+/* A text Datum of UTF-8 bytes b, checked to be valid. */
+static inline Datum
+utf8_text(const PqBytes *b)
+{
+	text	   *t;
+
+	if (!pg_verify_mbstr(PG_UTF8, (const char *) b->ptr, (int) b->len, true))
+		(void) pg_verify_mbstr(PG_UTF8, (const char *) b->ptr, (int) b->len, false);
+	t = (text *) palloc(VARHDRSZ + b->len);
+	SET_VARSIZE(t, VARHDRSZ + b->len);
+	memcpy(VARDATA(t), b->ptr, b->len);
+	return PointerGetDatum(t);
+}
+
 /* Match the needed columns to the current file's fields. */
 static void
 map_columns(TelemScan *scan, PqScanState *st)
@@ -194,6 +252,7 @@ map_columns(TelemScan *scan, PqScanState *st)
 		{
 			TelemPqChooseConv(c->col, node, &c->conv);
 			c->value_size = PqValueSize(node->type);
+			c->fast = fast_path(&c->conv);
 		}
 		scan->cur_column = NULL;
 		for (k = node->first_leaf; k < node->first_leaf + node->nleaves; k++)
@@ -558,6 +617,7 @@ fill_value(TelemScan *scan, PqScanState *st, PqScanColumn *c)
 {
 	int			i = c->col->attnum - 1;
 	int64		row = st->row;
+	const char *v;
 
 	scan->nulls[i] = true;
 	if (c->node == NULL)
@@ -578,14 +638,57 @@ fill_value(TelemScan *scan, PqScanState *st, PqScanColumn *c)
 		return;
 	if (c->conv.kind == PQC_NULL || c->vpos >= c->data->nvalues)
 		return;
-	scan->cur_column = c->col->name;
-	scan->values[i] = TelemPqConvert(&c->conv, c->col,
-									 (const char *) c->data->values +
-									 c->vpos * c->value_size,
-									 &st->scratch);
-	scan->cur_column = NULL;
-	scan->nulls[i] = false;
+	v = (const char *) c->data->values + c->vpos * c->value_size;
 	c->vpos++;
+	scan->nulls[i] = false;
+	switch (c->fast)
+	{
+		case FAST_INT32:
+			{
+				int32		x;
+
+				memcpy(&x, v, sizeof(x));
+				scan->values[i] = Int32GetDatum(x);
+				return;
+			}
+		case FAST_INT64:
+			{
+				int64		x;
+
+				memcpy(&x, v, sizeof(x));
+				scan->values[i] = Int64GetDatum(x);
+				return;
+			}
+		case FAST_FLOAT:
+			{
+				float		x;
+
+				memcpy(&x, v, sizeof(x));
+				scan->values[i] = Float4GetDatum(x);
+				return;
+			}
+		case FAST_DOUBLE:
+			{
+				double		x;
+
+				memcpy(&x, v, sizeof(x));
+				scan->values[i] = Float8GetDatum(x);
+				return;
+			}
+		case FAST_BOOL:
+			scan->values[i] = BoolGetDatum(*(const uint8 *) v != 0);
+			return;
+		case FAST_TEXT:
+			scan->cur_column = c->col->name;
+			scan->values[i] = utf8_text((const PqBytes *) v);
+			scan->cur_column = NULL;
+			return;
+		case FAST_NONE:
+			break;
+	}
+	scan->cur_column = c->col->name;
+	scan->values[i] = TelemPqConvert(&c->conv, c->col, v, &st->scratch);
+	scan->cur_column = NULL;
 }
 
 static bool
