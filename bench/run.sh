@@ -21,18 +21,22 @@
 #      in a fresh state dir, and stops them on exit, whatever happens;
 #   3. writes one data set, the same rows as JSONL (plain, gzip -6, zstd -3)
 #      and as CSV, from test/gen_telemetry.py (a 100k-row block generated once
-#      and repeated, since the generator is slow) and uploads the zstd JSONL
-#      object to RGW (not timed);
+#      and repeated, since the generator is slow), and as Parquet (DuckDB
+#      loads the CSV and writes zstd, 100,000-row row groups), and uploads
+#      the zstd JSONL object and the Parquet file to RGW (not timed);
 #   4. times every case (bench/setup.sql makes the tables): the same aggregate
 #      over two fields, count(*), sum(speed_kmh), max(engine_rpm), for
 #        - COPY of the CSV into an UNLOGGED table (the reference),
 #        - file_fdw over the CSV,
 #        - DuckDB (bench/duckdb_scan.mjs, SET threads = 1) read_json / read_csv,
-#        - telem_fdw: JSONL plain / gzip / zstd and CSV from files, JSONL zstd
-#          from S3 (RGW),
-#      plus the same over all 12 fields for telem_fdw, file_fdw and DuckDB,
-#      and both queries over the rows already in a heap table (the cost of
-#      the aggregates alone);
+#        - DuckDB read_parquet,
+#        - telem_fdw: JSONL plain / gzip / zstd, CSV and Parquet from files,
+#          JSONL zstd and Parquet from S3 (RGW),
+#      plus the same over all 12 fields for telem_fdw (JSONL, CSV, Parquet),
+#      file_fdw and DuckDB (JSONL, Parquet), and both queries over the rows
+#      already in a heap table (the cost of the aggregates alone); and once,
+#      untimed, EXPLAIN ANALYZE of a 1-column Parquet query for the bytes it
+#      read against the file's size;
 #      PostgreSQL cases are timed by psql's \timing (jit = off, no parallel
 #      workers), DuckDB cases inside node; the runs are interleaved in rounds (every case once per
 #      round) so that background load skews all cases alike; all files are
@@ -103,7 +107,7 @@ export PGOPTIONS="-c jit=off -c max_parallel_workers_per_gather=0"
 
 # --- 3. data -----------------------------------------------------------------
 data=$state/data
-mkdir -p "$data"/{block,jsonl,jsonl_gz,jsonl_zst,csv}
+mkdir -p "$data"/{block,jsonl,jsonl_gz,jsonl_zst,csv,parquet}
 block=$((rows < 100000 ? rows : 100000))
 reps=$((rows / block))
 rest=$((rows % block))
@@ -128,16 +132,20 @@ gzip -6 -c "$data/jsonl/t.jsonl" >"$data/jsonl_gz/t.jsonl.gz" &
 gz_pid=$!
 zstd -q -3 -T1 -c "$data/jsonl/t.jsonl" >"$data/jsonl_zst/t.jsonl.zst"
 wait "$gz_pid"
+log "writing Parquet (DuckDB: zstd, row groups of 100,000 rows)"
+node "$here/duckdb_scan.mjs" write-parquet "$data/csv/t.csv" "$data/parquet/t.parquet"
 chmod -R a+rX "$data"
 size() { stat -c %s "$1"; }
 jsonl_bytes=$(size "$data/jsonl/t.jsonl")
 csv_bytes=$(size "$data/csv/t.csv")
 gz_bytes=$(size "$data/jsonl_gz/t.jsonl.gz")
 zst_bytes=$(size "$data/jsonl_zst/t.jsonl.zst")
+parquet_bytes=$(size "$data/parquet/t.parquet")
 
-log "uploading the zstd object to RGW"
+log "uploading the zstd object and the Parquet file to RGW"
 bash "$root/test/harness/s3.sh" mb bench >/dev/null
 bash "$root/test/harness/s3.sh" put bench jsonl_zst/t.jsonl.zst "$data/jsonl_zst/t.jsonl.zst" >/dev/null
+bash "$root/test/harness/s3.sh" put bench parquet/t.parquet "$data/parquet/t.parquet" >/dev/null
 
 psql -X -q -v ON_ERROR_STOP=1 \
     -v csv_file="$data/csv/t.csv" \
@@ -145,6 +153,7 @@ psql -X -q -v ON_ERROR_STOP=1 \
     -v jsonl_zst_dir="$data/jsonl_zst/" \
     -v s3_endpoint="$TELEM_S3_ENDPOINT" -v s3_key="$TELEM_S3_ACCESS_KEY" \
     -v s3_secret="$TELEM_S3_SECRET_KEY" -v s3_location="s3://bench/jsonl_zst/" \
+    -v parquet_dir="$data/parquet/" -v s3_parquet_location="s3://bench/parquet/" \
     -f "$here/setup.sql"
 psql -X -q -v ON_ERROR_STOP=1 \
     -c "COPY bench_heap FROM '$data/csv/t.csv' (FORMAT csv, HEADER true)" \
@@ -172,8 +181,11 @@ pg_cases=(
     "telem_jsonl_zst|SELECT $agg2 FROM tj_zst||"
     "telem_csv|SELECT $agg2 FROM tc||"
     "telem_s3_jsonl_zst|SELECT $agg2 FROM ts3_zst||"
+    "telem_parquet|SELECT $agg2 FROM tp||"
+    "telem_s3_parquet|SELECT $agg2 FROM tps3||"
     "telem_jsonl_12|SELECT $agg12 FROM tj||"
     "telem_csv_12|SELECT $agg12 FROM tc||"
+    "telem_parquet_12|SELECT $agg12 FROM tp||"
     "file_fdw_csv_12|SELECT $agg12 FROM ff_csv||"
     "heap|SELECT $agg2 FROM bench_heap||"
     "heap_12|SELECT $agg12 FROM bench_heap||"
@@ -184,6 +196,8 @@ duck_cases=(
     duckdb_jsonl_zst="$data/jsonl_zst/t.jsonl.zst"
     duckdb_csv="$data/csv/t.csv"
     duckdb_jsonl_12="$data/jsonl/t.jsonl"
+    duckdb_parquet="$data/parquet/t.parquet"
+    duckdb_parquet_12="$data/parquet/t.parquet"
 )
 
 # pg_round RUN: every PostgreSQL case once, in one psql session; appends
@@ -222,12 +236,27 @@ for ((run = 1; run <= runs; run++)); do
     node "$here/duckdb_scan.mjs" 1 "${duck_cases[@]}" | awk -v run="$run" 'BEGIN { FS = OFS = "\t" } { $2 = run; print }' >>"$results"
 done
 
+# Parquet column pruning, untimed: what a 1-of-12-column query read
+# ("Telem Bytes Read" of its Foreign Scan) against the file's size.
+parquet_read_bytes=$(psql -X -A -t -c 'EXPLAIN (ANALYZE, FORMAT JSON) SELECT sum(speed_kmh) FROM tp' |
+    python3 -c '
+import json, sys
+def scans(p):
+    if p.get("Node Type") == "Foreign Scan":
+        yield p
+    for c in p.get("Plans", []):
+        yield from scans(c)
+got = [s.get("Telem Bytes Read") for s in scans(json.load(sys.stdin)[0]["Plan"])]
+print(sum(map(int, got)) if got and None not in got else "")')
+log "Parquet, 1 of 12 columns: read ${parquet_read_bytes:-?} of $parquet_bytes bytes"
+
 # --- 5. report ---------------------------------------------------------------
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 rev=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
 python3 "$here/report.py" $markdown --results "$results" --rows "$rows" --runs "$runs" \
     --jsonl-bytes "$jsonl_bytes" --csv-bytes "$csv_bytes" \
     --gz-bytes "$gz_bytes" --zst-bytes "$zst_bytes" \
+    --parquet-bytes "$parquet_bytes" --parquet-read-bytes "$parquet_read_bytes" \
     --info "telem_fdw $rev; $(psql -X -A -t -c 'SHOW server_version' | cut -d' ' -f1 | sed 's/^/PostgreSQL /'); DuckDB $(node -p 'require("'"$here"'/node_modules/@duckdb/node-api/package.json").version'); $(nproc) cores; load average (1/5/15 min) before $load_before, after $load_after"
 
 # --- 6. the loader's push to Azure SQL (TDS), against freebcp ----------------

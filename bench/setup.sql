@@ -7,6 +7,8 @@
 --                             directories holding only the JSONL plain / .gz / .zst
 --   s3_endpoint, s3_key, s3_secret   RGW and its keys
 --   s3_location               s3://BUCKET/PREFIX/ holding the .zst object
+--   parquet_dir               directory holding only the Parquet file
+--   s3_parquet_location       s3://BUCKET/PREFIX/ holding the Parquet file
 --
 -- Every table has the same 12 columns with the same names, so the queries in
 -- run.sh read the same text for every table:
@@ -16,6 +18,8 @@
 --   tj, tj_gz, tj_zst  telem_fdw, file provider, JSONL plain / gzip / zstd
 --   tc              telem_fdw, file provider, CSV
 --   ts3_zst         telem_fdw, s3 provider (RGW), JSONL zstd
+--   tp              telem_fdw, file provider, Parquet (zstd, flat columns)
+--   tps3            telem_fdw, s3 provider (RGW), the same Parquet file
 \set ON_ERROR_STOP on
 \set QUIET on
 SET client_min_messages = warning;
@@ -73,3 +77,14 @@ CREATE FOREIGN TABLE tc (
     lon float8, fuel_level float8, engine_rpm int, engine_temp_c float8,
     pressure_bar float8, vibration_mm_s float8, status text)
   SERVER bench_local OPTIONS (location :'csv_file', format 'csv', header 'true');
+
+-- Parquet (written by DuckDB from the CSV): flat columns named as the CSV's,
+-- matched by name.
+SELECT format($$CREATE FOREIGN TABLE %I (
+    device_id text, ts bigint, ts_ms bigint, speed_kmh float8, lat float8,
+    lon float8, fuel_level float8, engine_rpm int, engine_temp_c float8,
+    pressure_bar float8, vibration_mm_s float8, status text)
+  SERVER %I OPTIONS (location %L, format 'parquet')$$, tab, srv, loc)
+FROM (VALUES ('tp', 'bench_local', :'parquet_dir'),
+             ('tps3', 'bench_s3', :'s3_parquet_location')) AS v(tab, srv, loc)
+\gexec

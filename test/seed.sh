@@ -3,7 +3,8 @@
 #
 # Builds STATE_DIR/data from test/data/fixtures (compressing the *.src files,
 # adding objects whose codec is known only by magic bytes, a truncated gzip
-# and 1,500 one-line objects for pagination), makes it readable by the
+# and 1,500 one-line objects for pagination, and the Parquet files of every
+# type under pq/, see test/gen_parquet.mjs), makes it readable by the
 # server, and uploads the same tree to the S3 stand-in as bucket
 # "telem-regress" and to Azurite as container "telem-regress", the two
 # uploads in parallel.  Azure also gets 5,001 one-line blobs under many5k/,
@@ -51,6 +52,12 @@ done
 mkdir -p "$data/parallel"
 python3 "$here/gen_telemetry.py" --rows 20000 --seed 7 --format jsonl > "$data/parallel/t.jsonl"
 printf '{"device_id":"veh-last","speed_kmh":1.5}' >> "$data/parallel/t.jsonl"
+
+# Parquet: one data set of every type in 13 variants (codec, page format,
+# dictionary, row group size; one of 3 files) under pq/<variant>/, and the
+# rows they hold as pq/expected.csv for COPY (sql/parquet.sql).  DuckDB from
+# test/node_modules writes them; about 15 s; deterministic.
+(cd "$here" && node gen_parquet.mjs "$data/pq")
 
 # The loader and transfer tests write new objects here with COPY ... TO
 # (as postgres).
