@@ -58,6 +58,14 @@ printf '{"device_id":"veh-last","speed_kmh":1.5}' >> "$data/parallel/t.jsonl"
 # rows they hold as pq/expected.csv for COPY (sql/parquet.sql).  DuckDB from
 # test/node_modules writes them; about 15 s; deterministic.
 (cd "$here" && node gen_parquet.mjs "$data/pq")
+# Parquet objects that must be errors naming them, never crashes: one cut
+# short (no footer), one with zeros over a stretch of its column chunks.
+mkdir -p "$data/pq-bad/truncated" "$data/pq-bad/corrupt"
+good="$data/pq/v1-zstd-dict-rg2k/part-0.parquet"
+head -c 100000 "$good" >"$data/pq-bad/truncated/part-0.parquet"
+cp "$good" "$data/pq-bad/corrupt/part-0.parquet"
+dd if=/dev/zero of="$data/pq-bad/corrupt/part-0.parquet" bs=1 seek=20000 count=3000 \
+	conv=notrunc status=none
 
 # The loader and transfer tests write new objects here with COPY ... TO
 # (as postgres).
