@@ -219,7 +219,7 @@ decode_row_group(const Loaded *l, const uint8_t *buf, int rg, bool crc,
 		}
 		for (r = 0; check && r < rows.nrows; r++)
 		{
-			const char *s = rows.text.data + rows.offsets[r];
+			const char *s = rows.text.data ? rows.text.data + rows.offsets[r] : "";
 			size_t		n = rows.offsets[r + 1] - rows.offsets[r];
 			cJSON	   *j;
 
@@ -354,7 +354,7 @@ field_json(const Loaded *l, const char *name)
 			if (rows.isnull[r])
 				PqBufAppend(&b, "NULL", 4);
 			else
-				PqBufAppend(&b, rows.text.data + rows.offsets[r],
+				PqBufAppend(&b, rows.text.data ? rows.text.data + rows.offsets[r] : "",
 							rows.offsets[r + 1] - rows.offsets[r]);
 			PqBufAppend(&b, "\n", 1);
 		}
