@@ -14,8 +14,9 @@
  *	 and against facts about well-known files (alltypes_plain, ...);
  * - nested files against the JSON their docs describe;
  * - the corrupt-checksum files fail with check_crc and pass without;
- * - random corruption of column chunk bytes, a few thousand trials: an
- *	 error or a result, never a crash (run under valgrind or ASan);
+ * - random corruption of column chunk bytes, and chunks cut short, a few
+ *	 thousand trials: an error or a result, never a crash (run under
+ *	 valgrind or ASan; TELEM_PQ_TRIALS sets the trials per file);
  * - the text forms of PqValueText on synthetic values.
  *
  * The data directory is argv[1], else $TELEM_SHARED/testdata/
@@ -144,14 +145,18 @@ unload(Loaded *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* Bytes cut from the end of every chunk handed to the decoder (trials). */
+static size_t truncate_by;
+
 static PqColumnData *
 decode(const Loaded *l, const uint8_t *buf, int rg, int leaf, bool crc,
 	   TelemError *err)
 {
 	const PqColumnChunk *cc = &l->pf->row_groups[rg].columns[leaf];
+	size_t		len = (size_t) cc->length;
 
-	return PqDecodeChunk(l->pf, rg, leaf, buf + cc->start, (size_t) cc->length,
-						 crc, err);
+	len -= truncate_by < len ? truncate_by : len;
+	return PqDecodeChunk(l->pf, rg, leaf, buf + cc->start, len, crc, err);
 }
 
 /* Check the counts of one decoded chunk against the footer. */
@@ -219,7 +224,7 @@ decode_row_group(const Loaded *l, const uint8_t *buf, int rg, bool crc,
 		}
 		for (r = 0; check && r < rows.nrows; r++)
 		{
-			const char *s = rows.text.data + rows.offsets[r];
+			const char *s = rows.text.data ? rows.text.data + rows.offsets[r] : "";
 			size_t		n = rows.offsets[r + 1] - rows.offsets[r];
 			cJSON	   *j;
 
@@ -354,7 +359,7 @@ field_json(const Loaded *l, const char *name)
 			if (rows.isnull[r])
 				PqBufAppend(&b, "NULL", 4);
 			else
-				PqBufAppend(&b, rows.text.data + rows.offsets[r],
+				PqBufAppend(&b, rows.text.data ? rows.text.data + rows.offsets[r] : "",
 							rows.offsets[r + 1] - rows.offsets[r]);
 			PqBufAppend(&b, "\n", 1);
 		}
@@ -1045,10 +1050,13 @@ check_corruption(int trials_per_file)
 				else
 					copy[at] ^= (uint8_t) (1u << (rng() % 8));
 			}
+			/* every fourth trial also cuts the chunks short */
+			truncate_by = t % 4 == 3 ? 1 + rng() % 64 : 0;
 			if (decode_all(&l, copy, t % 2 == 0, false, &err))
 				successes++;
 			else
 				failures++;
+			truncate_by = 0;
 		}
 		free(copy);
 		unload(&l);

@@ -1378,6 +1378,9 @@ writer_has_816(const char *created_by)
 	const char *s;
 	int			i;
 
+	/* no version at all: as old as they come (nation.dict-malformed.parquet) */
+	if (created_by != NULL && strcmp(created_by, "parquet-mr") == 0)
+		return true;
 	if (created_by == NULL || strncmp(created_by, prefix, strlen(prefix)) != 0)
 		return false;
 	s = created_by + strlen(prefix);
