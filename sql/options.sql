@@ -44,7 +44,9 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER regress_s3
 CREATE FOREIGN TABLE ft (a text) SERVER regress_s3;  -- ERROR
 CREATE FOREIGN TABLE ft (a text) SERVER regress_s3 OPTIONS (location 's3://b/p/');  -- ERROR
 CREATE FOREIGN TABLE ft (a text) SERVER regress_s3 OPTIONS (format 'jsonl');  -- ERROR
-CREATE FOREIGN TABLE ft (a text) SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'parquet');  -- ERROR
+CREATE FOREIGN TABLE ft (a text) SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'avro');  -- ERROR
+CREATE FOREIGN TABLE ft (a text) SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'parquet', compression 'gzip');  -- ERROR
+CREATE FOREIGN TABLE ft (a text) SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'parquet', header 'true');  -- ERROR
 CREATE FOREIGN TABLE ft (a text) SERVER regress_s3 OPTIONS (location 'b/p/', format 'jsonl');  -- ERROR
 CREATE FOREIGN TABLE ft (a text) SERVER regress_s3 OPTIONS (location 's3:///p/', format 'jsonl');  -- ERROR
 CREATE FOREIGN TABLE ft (a text) SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'jsonl', compression 'lz4');  -- ERROR
@@ -66,6 +68,9 @@ CREATE FOREIGN TABLE ft (a text OPTIONS (partition 'day=1')) SERVER regress_s3 O
 CREATE FOREIGN TABLE ft (a timestamptz OPTIONS (epoch 'minutes')) SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'jsonl');  -- ERROR
 CREATE FOREIGN TABLE ft (a timestamptz OPTIONS (epoch 'seconds', metadata 'last_modified')) SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'jsonl');  -- ERROR
 CREATE FOREIGN TABLE ft (a text OPTIONS (jsonpath 'a')) SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'jsonl');  -- ERROR
+CREATE FOREIGN TABLE ft (a text OPTIONS (path 'a..b')) SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'parquet');  -- ERROR
+CREATE FOREIGN TABLE ft (a text OPTIONS (path '.a')) SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'parquet');  -- ERROR
+CREATE FOREIGN TABLE ft (a text OPTIONS (path 'a', json_path 'a')) SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'parquet');  -- ERROR
 CREATE FOREIGN TABLE ft (a text OPTIONS (json_path 'a.b\.c'), b text OPTIONS (metadata 'etag'),
                          c date OPTIONS (partition 'day'), d timestamptz OPTIONS (epoch 'milliseconds'))
   SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'jsonl', compression 'zstd', max_line_size '1048576');
@@ -83,6 +88,11 @@ SELECT * FROM ft_epoch;  -- ERROR
 CREATE FOREIGN TABLE ft_csv_path (a int OPTIONS (json_path 'x'))
   SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'csv');
 SELECT * FROM ft_csv_path;  -- ERROR
+CREATE FOREIGN TABLE ft_jsonl_pq_path (a int OPTIONS (path 'x'))
+  SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'jsonl');
+SELECT * FROM ft_jsonl_pq_path;  -- ERROR
+CREATE FOREIGN TABLE ft_pq (a float8 OPTIONS (path 'location.lat'))
+  SERVER regress_s3 OPTIONS (location 's3://b/p/', format 'parquet', compression 'none');
 
 -- ===================================================================
 -- privileges: local files and arbitrary endpoints need privileged roles
@@ -113,7 +123,7 @@ DROP FOREIGN TABLE analyst_local, analyst_s3;
 DROP USER MAPPING FOR regress_analyst SERVER regress_s3;
 DROP SERVER regress_analyst_s3;
 REVOKE CREATE ON SCHEMA public FROM regress_analyst;
-DROP FOREIGN TABLE ft, ft_epoch, ft_csv_path;
+DROP FOREIGN TABLE ft, ft_epoch, ft_csv_path, ft_jsonl_pq_path, ft_pq;
 DROP USER MAPPING FOR CURRENT_USER SERVER regress_s3;
 DROP SERVER regress_s3, regress_file;
 REVOKE pg_read_server_files FROM regress_analyst;

@@ -169,7 +169,8 @@ SELECT pq_pruned($q$EXECUTE pq_after('2026-02-10')$q$);
 EXECUTE pq_after('2026-02-10');
 SELECT count(*) FROM pq_expected WHERE c_ts > '2026-02-10';
 DEALLOCATE pq_after;
--- text compares by byte only under the "C" collation: elsewhere no pruning
+-- text: min and max bound values under the "C" collation (byte order, as
+-- Parquet sorts); the rows come back right either way
 SELECT pq_pruned($q$SELECT id FROM s3_v1_zstd_dict_rg2k WHERE c_varchar < 'a' COLLATE "C"$q$);
 SELECT (SELECT count(*) FROM s3_v1_zstd_dict_rg2k WHERE c_varchar < 'a' COLLATE "C")
      = (SELECT count(*) FROM pq_expected WHERE c_varchar < 'a' COLLATE "C") AS same;
@@ -183,8 +184,8 @@ CREATE FOREIGN TABLE s3_truncated (id int8) SERVER regress_pq_s3
 SELECT count(*) FROM s3_truncated;
 CREATE FOREIGN TABLE s3_corrupt (:pq_cols) SERVER regress_pq_s3
   OPTIONS (location 's3://telem-regress/pq-bad/corrupt/', format 'parquet');
-SELECT count(*) FROM s3_corrupt;
-SELECT sum(length(c_varchar)), count(c_list), sum(c_int) FROM s3_corrupt;
+SELECT count(*) FROM s3_corrupt;   -- the footer is intact: no chunk read
+SELECT count(id) FROM s3_corrupt;  -- the first chunk's page header is zeros
 \set VERBOSITY default
 
 -- ===================================================================

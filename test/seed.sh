@@ -59,12 +59,13 @@ printf '{"device_id":"veh-last","speed_kmh":1.5}' >> "$data/parallel/t.jsonl"
 # test/node_modules writes them; about 15 s; deterministic.
 (cd "$here" && node gen_parquet.mjs "$data/pq")
 # Parquet objects that must be errors naming them, never crashes: one cut
-# short (no footer), one with zeros over a stretch of its column chunks.
+# short (no footer), one with zeros over its first page header (bytes in
+# a page's values are caught only by a page CRC, which DuckDB writes none of).
 mkdir -p "$data/pq-bad/truncated" "$data/pq-bad/corrupt"
 good="$data/pq/v1-zstd-dict-rg2k/part-0.parquet"
 head -c 100000 "$good" >"$data/pq-bad/truncated/part-0.parquet"
 cp "$good" "$data/pq-bad/corrupt/part-0.parquet"
-dd if=/dev/zero of="$data/pq-bad/corrupt/part-0.parquet" bs=1 seek=20000 count=3000 \
+dd if=/dev/zero of="$data/pq-bad/corrupt/part-0.parquet" bs=1 seek=4 count=64 \
 	conv=notrunc status=none
 
 # The loader and transfer tests write new objects here with COPY ... TO
@@ -90,7 +91,9 @@ done
 s3_pid=$!
 az="$here/harness/az.py"
 python3 "$az" mb telem-regress
-python3 "$az" putdir telem-regress "" "$data"
+# Azure reads one Parquet variant: the rest of pq/ would only slow Azurite
+python3 "$az" putdir telem-regress "" "$data" --exclude pq/
+python3 "$az" putdir telem-regress "pq/v2-lz4-dict-rg10k/" "$data/pq/v2-lz4-dict-rg10k"
 python3 "$az" putdir telem-regress "many5k/" "$many5k"
 wait "$s3_pid"
 # Empty targets for the transfer tests (emptied again on a re-seed).

@@ -200,7 +200,10 @@ def cmd_putdir(cfg, a):
     for root, _, files in os.walk(a.dir):
         for name in sorted(files):
             path = os.path.join(root, name)
-            jobs.append((a.prefix + os.path.relpath(path, a.dir), path))
+            rel = os.path.relpath(path, a.dir)
+            if any(rel.startswith(x) for x in a.exclude or []):
+                continue
+            jobs.append((a.prefix + rel, path))
     if not jobs:
         print("putdir: no files under %s" % a.dir, file=sys.stderr)
         return
@@ -306,7 +309,10 @@ def main():
     s = sub.add_parser("put"); s.add_argument("container"); s.add_argument("key")
     s.add_argument("file"); s.set_defaults(fn=cmd_put)
     s = sub.add_parser("putdir"); s.add_argument("container"); s.add_argument("prefix")
-    s.add_argument("dir"); s.set_defaults(fn=cmd_putdir)
+    s.add_argument("dir")
+    s.add_argument("--exclude", action="append", metavar="PATH",
+                   help="skip files whose path under DIR starts with PATH")
+    s.set_defaults(fn=cmd_putdir)
     s = sub.add_parser("get"); s.add_argument("container"); s.add_argument("key")
     s.add_argument("outfile", nargs="?"); s.set_defaults(fn=cmd_get)
     for name, fn in (("ls", cmd_ls), ("md5", cmd_md5)):

@@ -70,6 +70,9 @@ typedef struct ChunkCtx
 	uint8_t    *scratch;
 	size_t		scratch_cap;
 
+	/* decompression contexts, kept across the chunk's pages */
+	PqCodecState *codec_state;
+
 	/* dictionary */
 	bool		have_dict;
 	uint8_t    *dict;
@@ -247,7 +250,8 @@ page_bytes(ChunkCtx *ctx, const PageRef *pg, const uint8_t *src, size_t slen,
 		return TelemSetError(ctx->err, TELEM_ERR_OUT_OF_MEMORY,
 							 "out of memory for a page of %zu bytes of \"%s\"",
 							 ulen, ctx->leaf->path);
-	if (!PqDecompress(ctx->cc->codec, src, slen, dst, ulen, ctx->err))
+	if (!PqDecompressWith(ctx->codec_state, ctx->cc->codec, src, slen, dst,
+						  ulen, ctx->err))
 		return page_context(ctx, pg->off);
 	*out = dst;
 	*out_len = ulen;
@@ -525,6 +529,9 @@ PqDecodeChunk(const PqFile *file, int rg, int leaf_index,
 	d->leaf = ctx.leaf;
 	d->arena = ctx.arena;
 	ctx.data = d;
+	/* NULL (out of memory) only costs a context per page */
+	if (ctx.cc->codec != PQ_CODEC_UNCOMPRESSED)
+		ctx.codec_state = PqCodecStateCreate();
 
 	if (!scan_pages(&ctx, &pages, &npages, &nlevels))
 		goto fail;
@@ -590,6 +597,7 @@ PqDecodeChunk(const PqFile *file, int rg, int leaf_index,
 	d->nvalues = vv;
 	free(pages);
 	free(ctx.scratch);
+	PqCodecStateFree(ctx.codec_state);
 	return d;
 
 oom:
@@ -599,6 +607,7 @@ oom:
 fail:
 	free(pages);
 	free(ctx.scratch);
+	PqCodecStateFree(ctx.codec_state);
 	PqColumnDataFree(d);
 	return NULL;
 }

@@ -181,18 +181,18 @@ TelemPqTypeFor(const PqSchemaNode *n, char *buf, size_t len)
 	strlcpy(buf, t, len);
 }
 
-/* Refuse col for node: the column, the Parquet column, both types. */
+/* Refuse col for node: the column, the object, the Parquet column, both types. */
 static void
-refuse(TelemColumn *col, const PqSchemaNode *node)
+refuse(TelemColumn *col, const PqSchemaNode *node, const char *url)
 {
 	char		want[64];
 
 	TelemPqTypeFor(node, want, sizeof(want));
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-			 errmsg("column \"%s\" of type %s cannot hold Parquet column \"%s\" of type %s",
+			 errmsg("column \"%s\" of type %s cannot hold column \"%s\" of type %s of Parquet object \"%s\"",
 					col->name, format_type_be(col->typid), node->path,
-					TelemPqTypeText(node)),
+					TelemPqTypeText(node), url),
 			 errhint("Declare the column as %s, or as text.", want)));
 }
 
@@ -215,12 +215,14 @@ set_unit(PqConv *conv, const PqSchemaNode *n)
 
 /*
  * TelemPqChooseConv
- *		How col reads the leaf node, or an error if it cannot.  node must
+ *		How col reads the leaf node of the object at url, or an error if it
+ *		cannot.  node must
  *		not need JSON (TelemPqNeedsJson); such columns go through
  *		TelemPqJsonDatum.
  */
 void
-TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node, PqConv *conv)
+TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node, const char *url,
+				  PqConv *conv)
 {
 	Oid			t = col->typid;
 	LeafClass	lc = leaf_class(node);
@@ -253,7 +255,7 @@ TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node, PqConv *conv)
 			if (t == BOOLOID)
 				conv->kind = PQC_BOOL;
 			else
-				refuse(col, node);
+				refuse(col, node, url);
 			break;
 		case LEAF_INT:
 		case LEAF_DECIMAL:
@@ -262,7 +264,7 @@ TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node, PqConv *conv)
 			{
 				/* wide decimals: the digits through numeric_in or float8in */
 				if (t != NUMERICOID && t != FLOAT4OID && t != FLOAT8OID)
-					refuse(col, node);
+					refuse(col, node, url);
 				break;
 			}
 			if (t == INT2OID && conv->scale == 0)
@@ -278,20 +280,20 @@ TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node, PqConv *conv)
 			else if (t == NUMERICOID)
 				conv->kind = PQC_NUMERIC_INT;
 			else
-				refuse(col, node);
+				refuse(col, node, url);
 			break;
 		case LEAF_FLOAT:
 			if (node->logical == PQL_FLOAT16)
 			{
 				if (t != FLOAT4OID && t != FLOAT8OID && t != NUMERICOID)
-					refuse(col, node);
+					refuse(col, node, url);
 			}
 			else if (t == FLOAT4OID)
 				conv->kind = PQC_FLOAT4;
 			else if (t == FLOAT8OID)
 				conv->kind = PQC_FLOAT8;
 			else if (t != NUMERICOID)
-				refuse(col, node);
+				refuse(col, node, url);
 			break;
 		case LEAF_DATE:
 			set_unit(conv, node);
@@ -303,14 +305,14 @@ TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node, PqConv *conv)
 			else if (t == TIMESTAMPTZOID)
 				conv->kind = PQC_TIMESTAMPTZ;
 			else
-				refuse(col, node);
+				refuse(col, node, url);
 			break;
 		case LEAF_TIME:
 			set_unit(conv, node);
 			if (t == TIMEOID)
 				conv->kind = PQC_TIME;
 			else
-				refuse(col, node);
+				refuse(col, node, url);
 			break;
 		case LEAF_TIMESTAMP:
 			set_unit(conv, node);
@@ -319,7 +321,7 @@ TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node, PqConv *conv)
 			else if (t == TIMESTAMPTZOID)
 				conv->kind = PQC_TIMESTAMPTZ;
 			else
-				refuse(col, node);
+				refuse(col, node, url);
 			break;
 		case LEAF_STRING:
 			if (t == BYTEAOID)
@@ -332,13 +334,13 @@ TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node, PqConv *conv)
 			else if (t == BYTEAOID)
 				conv->kind = PQC_BYTEA;
 			else
-				refuse(col, node);
+				refuse(col, node, url);
 			break;
 		case LEAF_BINARY:
 			if (t == BYTEAOID)
 				conv->kind = PQC_BYTEA;
 			else
-				refuse(col, node);
+				refuse(col, node, url);
 			break;
 		case LEAF_NULL:
 			break;

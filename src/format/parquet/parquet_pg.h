@@ -56,7 +56,7 @@ typedef struct PqConv
 extern const char *TelemPqTypeText(const PqSchemaNode *node);
 extern bool TelemPqNeedsJson(const PqSchemaNode *node);
 extern void TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node,
-							  PqConv *conv);
+							  const char *url, PqConv *conv);
 extern Datum TelemPqConvert(const PqConv *conv, TelemColumn *col,
 							const void *v, PqBuf *scratch);
 extern Datum TelemPqJsonDatum(TelemColumn *col, const char *json, size_t len);

@@ -238,9 +238,9 @@ map_columns(TelemScan *scan, PqScanState *st)
 			if (t != JSONBOID && t != JSONOID && t != TEXTOID)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-						 errmsg("column \"%s\" of type %s cannot hold Parquet column \"%s\" of type %s",
+						 errmsg("column \"%s\" of type %s cannot hold column \"%s\" of type %s of Parquet object \"%s\"",
 								c->col->name, format_type_be(t), node->path,
-								TelemPqTypeText(node)),
+								TelemPqTypeText(node), scan->object_url),
 						 errhint("A nested or repeated field reads as jsonb; "
 								 "a leaf inside a struct can be picked with the column "
 								 "option \"%s\", such as '%s.%s'.",
@@ -250,7 +250,7 @@ map_columns(TelemScan *scan, PqScanState *st)
 		}
 		else
 		{
-			TelemPqChooseConv(c->col, node, &c->conv);
+			TelemPqChooseConv(c->col, node, scan->object_url, &c->conv);
 			c->value_size = PqValueSize(node->type);
 			c->fast = fast_path(&c->conv);
 		}
