@@ -163,6 +163,8 @@ psql -X -q -v ON_ERROR_STOP=1 \
 # The two query shapes. Column names are the same in every table (setup.sql);
 # sums are rounded only for the cross-engine answer check.
 agg2='count(*), round(sum(speed_kmh)::numeric, 2), max(engine_rpm)'
+# three of the twelve columns: the Parquet projection case
+agg3='count(*), round(sum(speed_kmh)::numeric, 2), max(engine_rpm), max(ts)'
 agg12="count(*), round(sum(speed_kmh)::numeric, 2), max(engine_rpm), count(device_id),"
 agg12+=" max(ts), max(ts_ms), round(sum(lat)::numeric, 2), round(sum(lon)::numeric, 2),"
 agg12+=" round(sum(fuel_level)::numeric, 2), max(engine_temp_c), round(sum(pressure_bar)::numeric, 2),"
@@ -182,6 +184,8 @@ pg_cases=(
     "telem_csv|SELECT $agg2 FROM tc||"
     "telem_s3_jsonl_zst|SELECT $agg2 FROM ts3_zst||"
     "telem_parquet|SELECT $agg2 FROM tp||"
+    "telem_parquet_3|SELECT $agg3 FROM tp||"
+    "heap_3|SELECT $agg3 FROM bench_heap||"
     "telem_s3_parquet|SELECT $agg2 FROM tps3||"
     "telem_jsonl_12|SELECT $agg12 FROM tj||"
     "telem_csv_12|SELECT $agg12 FROM tc||"
@@ -197,6 +201,7 @@ duck_cases=(
     duckdb_csv="$data/csv/t.csv"
     duckdb_jsonl_12="$data/jsonl/t.jsonl"
     duckdb_parquet="$data/parquet/t.parquet"
+    duckdb_parquet_3="$data/parquet/t.parquet"
     duckdb_parquet_12="$data/parquet/t.parquet"
 )
 

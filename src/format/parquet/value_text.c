@@ -70,7 +70,7 @@ buf_reserve(PqBuf *b, size_t n)
 {
 	if (b->oom)
 		return NULL;
-	if (n > b->cap - b->len)
+	if (b->data == NULL || n > b->cap - b->len)
 	{
 		size_t		need = b->len + n;
 		size_t		cap = b->cap ? b->cap : 256;
