@@ -189,6 +189,25 @@ SELECT count(id) FROM s3_corrupt;  -- the first chunk's page header is zeros
 \set VERBOSITY default
 
 -- ===================================================================
+-- parallel: participants take whole files; counters sum over them
+-- ===================================================================
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET max_parallel_workers_per_gather = 2;
+SELECT regress_explain('EXPLAIN (COSTS OFF) SELECT count(c_int) FROM s3_v2_zstd_dict_rg10k_3files');
+SELECT pq_check('s3_v2_zstd_dict_rg10k_3files', 'pq_expected');
+-- 6 row groups in the 3 files: those of ids below 25,000 read, the rest skipped
+SELECT p->>'Telem Objects Read' AS objects_read, p->>'Telem Row Groups Read' AS row_groups_read,
+       p->>'Telem Row Groups Skipped' AS row_groups_skipped
+  FROM regress_scan_nodes('ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF',
+    $q$SELECT sum(c_int) FROM s3_v2_zstd_dict_rg10k_3files WHERE id < 25000$q$) p;
+SELECT (SELECT sum(c_int) FROM s3_v2_zstd_dict_rg10k_3files WHERE id < 25000)
+     = (SELECT sum(c_int) FROM pq_expected WHERE id < 25000) AS same;
+SET max_parallel_workers_per_gather = 0;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+
+-- ===================================================================
 -- column options and mismatches
 -- ===================================================================
 -- path picks a leaf of a struct
