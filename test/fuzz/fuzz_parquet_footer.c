@@ -24,14 +24,20 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "format/parquet/pq_internal.h"
 
+/*
+ * Check node and its subtree.  reachable: no node on the way here has an
+ * earlier sibling of the same name, which PqFindPath would find instead
+ * (a file may repeat a field name; the first one wins).
+ */
 static void
-walk(const PqFile *file, const PqSchemaNode *node)
+walk(const PqFile *file, const PqSchemaNode *node, bool reachable)
 {
 	char		desc[256];
 	const PqSchemaNode *found;
@@ -42,7 +48,7 @@ walk(const PqFile *file, const PqSchemaNode *node)
 	if (desc[0] == '\0')
 		abort();
 	found = PqFindPath(file, node->path);
-	if (found == NULL || strcmp(found->path, node->path) != 0)
+	if (reachable && (found == NULL || strcmp(found->path, node->path) != 0))
 		abort();
 	if (node->parent != NULL &&
 		(node->max_def < node->parent->max_def || node->max_rep < node->parent->max_rep))
@@ -57,10 +63,16 @@ walk(const PqFile *file, const PqSchemaNode *node)
 	}
 	for (i = 0; i < node->nchildren; i++)
 	{
+		bool		unique = reachable;
+		int			j;
+
 		if (node->children[i]->parent != node ||
 			node->children[i]->first_leaf != node->first_leaf + leaves)
 			abort();
-		walk(file, node->children[i]);
+		for (j = 0; j < i && unique; j++)
+			if (strcmp(node->children[j]->name, node->children[i]->name) == 0)
+				unique = false;
+		walk(file, node->children[i], unique);
 		leaves += node->children[i]->nleaves;
 	}
 	if (leaves != node->nleaves || node->nchildren < 1)
@@ -84,7 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int			rg;
 		int			i;
 
-		walk(file, file->root);
+		walk(file, file->root, true);
 		if (file->root->nleaves != file->nleaves || file->nleaves < 1)
 			abort();
 		for (rg = 0; rg < file->nrow_groups; rg++)

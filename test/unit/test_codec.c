@@ -23,40 +23,6 @@
 #include "format/codec.h"
 #include "unit.h"
 
-/* A growable byte buffer. */
-typedef struct Buf
-{
-	unsigned char *data;
-	size_t		len;
-	size_t		cap;
-} Buf;
-
-static void
-buf_append(Buf *b, const void *p, size_t n)
-{
-	if (b->len + n > b->cap)
-	{
-		size_t		cap = b->cap ? b->cap : 1024;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		b->data = realloc(b->data, cap);
-		if (b->data == NULL)
-			abort();
-		b->cap = cap;
-	}
-	if (n > 0)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-}
-
-static void
-buf_free(Buf *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof(*b));
-}
-
 /* The fake source: serves data[0..len), at most max_chunk bytes a call. */
 typedef struct MemSrc
 {
@@ -94,7 +60,7 @@ mem_read(void *ctx, void *buf, size_t len, TelemError *err)
 /* Result of decoding a whole stream. */
 typedef struct Decoded
 {
-	Buf			out;
+	UnitBuf			out;
 	bool		ok;
 	TelemError	err;
 	TelemCompression kind;
@@ -138,7 +104,7 @@ decode_ex(TelemCompression c, const char *key, const void *in, size_t inlen,
 			d.ok = true;
 			break;
 		}
-		buf_append(&d.out, chunk, (size_t) n);
+		unit_buf_append(&d.out, chunk, (size_t) n);
 	}
 	d.kind = CodecKind(codec);
 	d.in_offset = CodecInputOffset(codec);
@@ -155,7 +121,7 @@ decode(TelemCompression c, const char *key, const void *in, size_t inlen)
 
 /* Append one gzip member holding data to out. */
 static void
-gzip_member(Buf *out, const void *data, size_t len, int level)
+gzip_member(UnitBuf *out, const void *data, size_t len, int level)
 {
 	z_stream	zs;
 	unsigned char chunk[16384];
@@ -173,14 +139,14 @@ gzip_member(Buf *out, const void *data, size_t len, int level)
 		rc = deflate(&zs, Z_FINISH);
 		if (rc == Z_STREAM_ERROR)
 			abort();
-		buf_append(out, chunk, sizeof(chunk) - zs.avail_out);
+		unit_buf_append(out, chunk, sizeof(chunk) - zs.avail_out);
 	} while (rc != Z_STREAM_END);
 	deflateEnd(&zs);
 }
 
 /* Append one zstd frame (content size in header) holding data to out. */
 static void
-zstd_frame(Buf *out, const void *data, size_t len, int level)
+zstd_frame(UnitBuf *out, const void *data, size_t len, int level)
 {
 	size_t		bound = ZSTD_compressBound(len);
 	void	   *tmp = malloc(bound);
@@ -188,7 +154,7 @@ zstd_frame(Buf *out, const void *data, size_t len, int level)
 
 	if (ZSTD_isError(n))
 		abort();
-	buf_append(out, tmp, n);
+	unit_buf_append(out, tmp, n);
 	free(tmp);
 }
 
@@ -197,7 +163,7 @@ zstd_frame(Buf *out, const void *data, size_t len, int level)
  * (so no content size in the header) and with a content checksum.
  */
 static void
-zstd_stream_frame(Buf *out, const void *data, size_t len)
+zstd_stream_frame(UnitBuf *out, const void *data, size_t len)
 {
 	ZSTD_CCtx  *cctx = ZSTD_createCCtx();
 	unsigned char chunk[4096];
@@ -218,7 +184,7 @@ zstd_stream_frame(Buf *out, const void *data, size_t len)
 			rem = ZSTD_compressStream2(cctx, &o, &in, mode);
 			if (ZSTD_isError(rem))
 				abort();
-			buf_append(out, chunk, o.pos);
+			unit_buf_append(out, chunk, o.pos);
 		} while (mode == ZSTD_e_end ? rem != 0 : in.pos < in.size);
 		fed += piece;
 	} while (fed < len);
@@ -227,13 +193,13 @@ zstd_stream_frame(Buf *out, const void *data, size_t len)
 
 /* Append a zstd skippable frame with the given payload. */
 static void
-zstd_skippable(Buf *out, const void *payload, uint32_t len)
+zstd_skippable(UnitBuf *out, const void *payload, uint32_t len)
 {
 	unsigned char hdr[8] = {0x53, 0x2a, 0x4d, 0x18,
 		len & 0xff, (len >> 8) & 0xff, (len >> 16) & 0xff, (len >> 24) & 0xff};
 
-	buf_append(out, hdr, sizeof(hdr));
-	buf_append(out, payload, len);
+	unit_buf_append(out, hdr, sizeof(hdr));
+	unit_buf_append(out, payload, len);
 }
 
 /* Deterministic test data: JSON-ish lines, or incompressible noise. */
@@ -247,7 +213,7 @@ rng(void)
 }
 
 static void
-make_text(Buf *b, size_t len)
+make_text(UnitBuf *b, size_t len)
 {
 	char		line[128];
 
@@ -257,19 +223,19 @@ make_text(Buf *b, size_t len)
 								 "{\"vehicle\":\"v%u\",\"speed\":%u,\"ts\":%u}\n",
 								 rng() % 500, rng() % 200, rng());
 
-		buf_append(b, line, (size_t) n);
+		unit_buf_append(b, line, (size_t) n);
 	}
 	b->len = len;
 }
 
 static void
-make_noise(Buf *b, size_t len)
+make_noise(UnitBuf *b, size_t len)
 {
 	while (len-- > 0)
 	{
 		unsigned char c = (unsigned char) rng();
 
-		buf_append(b, &c, 1);
+		unit_buf_append(b, &c, 1);
 	}
 }
 
@@ -312,7 +278,7 @@ test_names(void)
 static void
 roundtrip(const char *label, const void *data, size_t len)
 {
-	Buf			gz = {0},
+	UnitBuf			gz = {0},
 				zs = {0};
 	Decoded		d;
 
@@ -323,37 +289,37 @@ roundtrip(const char *label, const void *data, size_t len)
 	CHECK(same(&d, data, len), "%s: gzip round trip (%s)", label, d.err.message);
 	CHECK(d.in_offset == (int64_t) gz.len, "%s: gzip offset %lld of %zu",
 		  label, (long long) d.in_offset, gz.len);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	d = decode(TELEM_COMP_ZSTD, NULL, zs.data, zs.len);
 	CHECK(same(&d, data, len), "%s: zstd round trip (%s)", label, d.err.message);
 	CHECK(d.in_offset == (int64_t) zs.len, "%s: zstd offset %lld of %zu",
 		  label, (long long) d.in_offset, zs.len);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	d = decode(TELEM_COMP_AUTO, NULL, gz.data, gz.len);
 	CHECK(same(&d, data, len) && d.kind == TELEM_COMP_GZIP,
 		  "%s: auto gzip by magic (%s)", label, d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	d = decode(TELEM_COMP_AUTO, "x.jsonl", zs.data, zs.len);
 	CHECK(same(&d, data, len) && d.kind == TELEM_COMP_ZSTD,
 		  "%s: auto zstd by magic (%s)", label, d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	d = decode(TELEM_COMP_NONE, NULL, data, len);
 	CHECK(same(&d, data, len), "%s: none round trip", label);
 	CHECK(d.in_offset == (int64_t) len, "%s: none offset", label);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
-	buf_free(&gz);
-	buf_free(&zs);
+	unit_buf_free(&gz);
+	unit_buf_free(&zs);
 }
 
 static void
 test_sizes(void)
 {
-	Buf			big = {0};
+	UnitBuf			big = {0};
 
 	roundtrip("empty", "", 0);
 	roundtrip("one byte", "x", 1);
@@ -367,17 +333,17 @@ test_sizes(void)
 
 	/* The same with awkward chunk sizes on both sides. */
 	{
-		Buf			gz = {0};
+		UnitBuf			gz = {0};
 		Decoded		d;
 
 		gzip_member(&gz, big.data, big.len, 1);
 		CHECK(gz.len > 1024 * 1024, "compressed size %zu", gz.len);
 		d = decode_ex(TELEM_COMP_GZIP, NULL, gz.data, gz.len, 99991, 7777, 0);
 		CHECK(same(&d, big.data, big.len), "big gzip odd chunks (%s)", d.err.message);
-		buf_free(&d.out);
-		buf_free(&gz);
+		unit_buf_free(&d.out);
+		unit_buf_free(&gz);
 	}
-	buf_free(&big);
+	unit_buf_free(&big);
 }
 
 static void
@@ -400,103 +366,103 @@ test_zero_byte_object(void)
 static void
 test_multi_member_gzip(void)
 {
-	Buf			gz = {0},
+	UnitBuf			gz = {0},
 				want = {0},
 				part = {0};
 	Decoded		d;
 
 	gzip_member(&gz, "part1\n", 6, 9);
-	buf_append(&want, "part1\n", 6);
+	unit_buf_append(&want, "part1\n", 6);
 	gzip_member(&gz, "", 0, 6);	/* an empty member in the middle */
 	make_text(&part, 300000);
 	gzip_member(&gz, part.data, part.len, 1);
-	buf_append(&want, part.data, part.len);
+	unit_buf_append(&want, part.data, part.len);
 	gzip_member(&gz, "last\n", 5, 6);
-	buf_append(&want, "last\n", 5);
+	unit_buf_append(&want, "last\n", 5);
 
 	d = decode(TELEM_COMP_GZIP, NULL, gz.data, gz.len);
 	CHECK(same(&d, want.data, want.len), "multi-member gzip (%s)", d.err.message);
 	CHECK(d.in_offset == (int64_t) gz.len, "multi-member offset");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	d = decode_ex(TELEM_COMP_AUTO, "a.jsonl.gz", gz.data, gz.len, 3, 5, 0);
 	CHECK(same(&d, want.data, want.len), "multi-member gzip tiny chunks (%s)",
 		  d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* Trailing garbage after the last member. */
 	{
-		Buf			bad = {0};
+		UnitBuf			bad = {0};
 
-		buf_append(&bad, gz.data, gz.len);
-		buf_append(&bad, "\n", 1);
+		unit_buf_append(&bad, gz.data, gz.len);
+		unit_buf_append(&bad, "\n", 1);
 		d = decode(TELEM_COMP_GZIP, NULL, bad.data, bad.len);
 		CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA &&
 			  strstr(d.err.message, "trailing garbage") != NULL &&
 			  names_offset(&d.err, (long long) gz.len),
 			  "trailing newline rejected: %s", d.err.message);
-		buf_free(&d.out);
+		unit_buf_free(&d.out);
 
-		buf_append(&bad, "more junk", 9);
+		unit_buf_append(&bad, "more junk", 9);
 		d = decode(TELEM_COMP_GZIP, NULL, bad.data, bad.len);
 		CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA &&
 			  strstr(d.err.message, "trailing garbage") != NULL,
 			  "trailing junk rejected: %s", d.err.message);
-		buf_free(&d.out);
+		unit_buf_free(&d.out);
 
 		/* A second magic followed by nonsense is a corrupt member. */
 		bad.len = gz.len;
-		buf_append(&bad, "\x1f\x8b\x08\x00junkjunkjunk", 16);
+		unit_buf_append(&bad, "\x1f\x8b\x08\x00junkjunkjunk", 16);
 		d = decode(TELEM_COMP_GZIP, NULL, bad.data, bad.len);
 		CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA, "bad second member: %s",
 			  d.err.message);
-		buf_free(&d.out);
-		buf_free(&bad);
+		unit_buf_free(&d.out);
+		unit_buf_free(&bad);
 	}
-	buf_free(&gz);
-	buf_free(&want);
-	buf_free(&part);
+	unit_buf_free(&gz);
+	unit_buf_free(&want);
+	unit_buf_free(&part);
 }
 
 static void
 test_multi_frame_zstd(void)
 {
-	Buf			zs = {0},
+	UnitBuf			zs = {0},
 				want = {0},
 				part = {0};
 	Decoded		d;
 
 	zstd_frame(&zs, "frame1\n", 7, 3);
-	buf_append(&want, "frame1\n", 7);
+	unit_buf_append(&want, "frame1\n", 7);
 	zstd_skippable(&zs, "metadata", 8);
 	zstd_frame(&zs, "", 0, 3);
 	make_text(&part, 400000);
 	zstd_stream_frame(&zs, part.data, part.len);
-	buf_append(&want, part.data, part.len);
+	unit_buf_append(&want, part.data, part.len);
 	zstd_frame(&zs, "end\n", 4, 19);
-	buf_append(&want, "end\n", 4);
+	unit_buf_append(&want, "end\n", 4);
 
 	d = decode(TELEM_COMP_ZSTD, NULL, zs.data, zs.len);
 	CHECK(same(&d, want.data, want.len), "multi-frame zstd (%s)", d.err.message);
 	CHECK(d.in_offset == (int64_t) zs.len, "multi-frame offset");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	d = decode_ex(TELEM_COMP_AUTO, "x.zst", zs.data, zs.len, 1, 3, 0);
 	CHECK(same(&d, want.data, want.len), "multi-frame zstd tiny chunks (%s)",
 		  d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* A stream that starts with a skippable frame still sniffs as zstd. */
 	{
-		Buf			sk = {0};
+		UnitBuf			sk = {0};
 
 		zstd_skippable(&sk, "pzstd", 5);
 		zstd_frame(&sk, "x\n", 2, 3);
 		d = decode(TELEM_COMP_AUTO, NULL, sk.data, sk.len);
 		CHECK(same(&d, "x\n", 2) && d.kind == TELEM_COMP_ZSTD,
 			  "skippable-first sniffed as zstd (%s)", d.err.message);
-		buf_free(&d.out);
-		buf_free(&sk);
+		unit_buf_free(&d.out);
+		unit_buf_free(&sk);
 	}
 
 	/*
@@ -514,24 +480,24 @@ test_multi_frame_zstd(void)
 		d = decode(TELEM_COMP_ZSTD, NULL, liar, sizeof(liar));
 		CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA, "lying size, whole: %s",
 			  d.err.message);
-		buf_free(&d.out);
+		unit_buf_free(&d.out);
 		d = decode_ex(TELEM_COMP_ZSTD, NULL, liar, sizeof(liar), 1, 1, 0);
 		CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA &&
 			  strstr(d.err.message, "declares 6 bytes") != NULL,
 			  "lying size, 1-byte reads: %s", d.err.message);
-		buf_free(&d.out);
+		unit_buf_free(&d.out);
 	}
 
 	/* Trailing garbage. */
-	buf_append(&zs, "garbage!", 8);
+	unit_buf_append(&zs, "garbage!", 8);
 	d = decode(TELEM_COMP_ZSTD, NULL, zs.data, zs.len);
 	CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA && strstr(d.err.message, "offset"),
 		  "zstd trailing garbage rejected: %s", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
-	buf_free(&zs);
-	buf_free(&want);
-	buf_free(&part);
+	unit_buf_free(&zs);
+	unit_buf_free(&want);
+	unit_buf_free(&part);
 }
 
 static void
@@ -539,7 +505,7 @@ test_auto(void)
 {
 	const char *text = "{\"a\":1}\n{\"a\":2}\n";
 	size_t		len = strlen(text);
-	Buf			gz = {0},
+	UnitBuf			gz = {0},
 				zs = {0};
 	Decoded		d;
 	MemSrc		src;
@@ -553,56 +519,56 @@ test_auto(void)
 	/* By suffix, any case, with content that agrees. */
 	d = decode(TELEM_COMP_AUTO, "s3/day=1/a.jsonl.gz", gz.data, gz.len);
 	CHECK(same(&d, text, len) && d.kind == TELEM_COMP_GZIP, ".gz suffix");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode(TELEM_COMP_AUTO, "a.GZIP", gz.data, gz.len);
 	CHECK(same(&d, text, len) && d.kind == TELEM_COMP_GZIP, ".GZIP suffix");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode(TELEM_COMP_AUTO, "a.csv.zst", zs.data, zs.len);
 	CHECK(same(&d, text, len) && d.kind == TELEM_COMP_ZSTD, ".zst suffix");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode(TELEM_COMP_AUTO, "a.zstd", zs.data, zs.len);
 	CHECK(same(&d, text, len) && d.kind == TELEM_COMP_ZSTD, ".zstd suffix");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* The suffix wins: plain text named .gz is an error, not passthrough. */
 	d = decode(TELEM_COMP_AUTO, "a.jsonl.gz", text, len);
 	CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA &&
 		  strstr(d.err.message, "not in gzip format") != NULL &&
 		  names_offset(&d.err, 0), "text named .gz: %s", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode(TELEM_COMP_ZSTD, NULL, text, len);
 	CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA && names_offset(&d.err, 0),
 		  "text as zstd: %s", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* By magic, when the suffix says nothing. */
 	d = decode_ex(TELEM_COMP_AUTO, "a.jsonl", gz.data, gz.len, 1, 1, 0);
 	CHECK(same(&d, text, len) && d.kind == TELEM_COMP_GZIP,
 		  "gzip magic with 1-byte reads (%s)", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode_ex(TELEM_COMP_AUTO, NULL, zs.data, zs.len, 1, 1, 0);
 	CHECK(same(&d, text, len) && d.kind == TELEM_COMP_ZSTD,
 		  "zstd magic with 1-byte reads (%s)", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* No magic: passthrough, including inputs shorter than any magic. */
 	d = decode_ex(TELEM_COMP_AUTO, "a.csv", text, len, 1, 1, 0);
 	CHECK(same(&d, text, len) && d.kind == TELEM_COMP_NONE, "text by magic");
 	CHECK(d.in_offset == (int64_t) len, "passthrough offset");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode(TELEM_COMP_AUTO, NULL, "\x1f", 1);
 	CHECK(same(&d, "\x1f", 1) && d.kind == TELEM_COMP_NONE, "1-byte 1f is text");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode(TELEM_COMP_AUTO, NULL, "\x28\xb5\x2f", 3);
 	CHECK(same(&d, "\x28\xb5\x2f", 3) && d.kind == TELEM_COMP_NONE,
 		  "3-byte zstd prefix is text");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* Explicit none never decompresses. */
 	d = decode(TELEM_COMP_NONE, "a.gz", gz.data, gz.len);
 	CHECK(same(&d, gz.data, gz.len) && d.kind == TELEM_COMP_NONE,
 		  "none passes gzip bytes through");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* CodecKind is AUTO until the first read resolves it. */
 	memset(&src, 0, sizeof(src));
@@ -622,15 +588,15 @@ test_auto(void)
 	CHECK(codec != NULL && CodecKind(codec) == TELEM_COMP_GZIP, "gz at open");
 	CodecClose(codec);
 
-	buf_free(&gz);
-	buf_free(&zs);
+	unit_buf_free(&gz);
+	unit_buf_free(&zs);
 }
 
 /* Every cut of a small stream must fail and name the offset where it ends. */
 static void
 test_truncation(void)
 {
-	Buf			text = {0},
+	UnitBuf			text = {0},
 				gz = {0},
 				zs = {0},
 				multi = {0};
@@ -653,7 +619,7 @@ test_truncation(void)
 			if (bad_gz++ == 0)
 				fprintf(stderr, "gzip cut at %zu: ok=%d %s\n", cut, d.ok, d.err.message);
 		}
-		buf_free(&d.out);
+		unit_buf_free(&d.out);
 	}
 	CHECK(bad_gz == 0, "%d of %zu gzip cuts misreported", bad_gz, gz.len - 1);
 
@@ -667,7 +633,7 @@ test_truncation(void)
 			if (bad_zs++ == 0)
 				fprintf(stderr, "zstd cut at %zu: ok=%d %s\n", cut, d.ok, d.err.message);
 		}
-		buf_free(&d.out);
+		unit_buf_free(&d.out);
 	}
 	CHECK(bad_zs == 0, "%d of %zu zstd cuts misreported", bad_zs, zs.len - 1);
 
@@ -679,7 +645,7 @@ test_truncation(void)
 		  names_offset(&d.err, (long long) (multi.len - 300)),
 		  "second member truncated: %s", d.err.message);
 	CHECK(d.out.len < 2 * text.len, "no full output from truncated stream");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/*
 	 * Cut inside the trailer: all the data has come out by then, but the
@@ -689,7 +655,7 @@ test_truncation(void)
 	CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA &&
 		  names_offset(&d.err, (long long) (multi.len - 3)),
 		  "trailer truncated: %s", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* The lone first byte of a second member. */
 	d = decode(TELEM_COMP_GZIP, NULL, multi.data, gz.len + 1);
@@ -697,11 +663,11 @@ test_truncation(void)
 		  strstr(d.err.message, "truncated") &&
 		  names_offset(&d.err, (long long) gz.len + 1),
 		  "1 byte of second member: %s", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* A big zstd stream cut in half, read in 1-byte pieces. */
 	{
-		Buf			big = {0},
+		UnitBuf			big = {0},
 					bz = {0};
 
 		make_text(&big, 600000);
@@ -710,21 +676,21 @@ test_truncation(void)
 		CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA &&
 			  names_offset(&d.err, (long long) (bz.len / 2)),
 			  "big zstd truncated: %s", d.err.message);
-		buf_free(&d.out);
-		buf_free(&bz);
-		buf_free(&big);
+		unit_buf_free(&d.out);
+		unit_buf_free(&bz);
+		unit_buf_free(&big);
 	}
 
-	buf_free(&text);
-	buf_free(&gz);
-	buf_free(&zs);
-	buf_free(&multi);
+	unit_buf_free(&text);
+	unit_buf_free(&gz);
+	unit_buf_free(&zs);
+	unit_buf_free(&multi);
 }
 
 static void
 test_corruption(void)
 {
-	Buf			text = {0},
+	UnitBuf			text = {0},
 				gz = {0},
 				zs = {0};
 	Decoded		d;
@@ -741,7 +707,7 @@ test_corruption(void)
 	CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA &&
 		  strstr(d.err.message, "corrupt gzip data at compressed offset") != NULL,
 		  "gzip corruption: %s", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	gz.data[gz.len / 2] ^= 0x55;
 
 	/* Damage the CRC in the trailer. */
@@ -750,7 +716,7 @@ test_corruption(void)
 	CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA &&
 		  strstr(d.err.message, "incorrect data check") != NULL,
 		  "gzip crc: %s", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	gz.data[gz.len - 6] ^= 0x01;
 
 	/* Bad compression method in the header (zlib reads CM and FLG together). */
@@ -759,7 +725,7 @@ test_corruption(void)
 	CHECK(!d.ok && d.err.kind == TELEM_ERR_DATA && names_offset(&d.err, 4) &&
 		  strstr(d.err.message, "unknown compression method") != NULL,
 		  "gzip bad method: %s", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* zstd: every single-byte flip in a stretch must be caught. */
 	for (i = zs.len / 3; i < zs.len / 3 + 200; i++)
@@ -769,7 +735,7 @@ test_corruption(void)
 		if (d.ok || d.err.kind != TELEM_ERR_DATA ||
 			strstr(d.err.message, "corrupt zstd data at compressed offset") == NULL)
 			undetected++;
-		buf_free(&d.out);
+		unit_buf_free(&d.out);
 		zs.data[i] ^= 0x20;
 	}
 	CHECK(undetected == 0, "%d zstd flips undetected", undetected);
@@ -801,15 +767,15 @@ test_corruption(void)
 		zs.data[zs.len / 2] ^= 0xff;
 	}
 
-	buf_free(&text);
-	buf_free(&gz);
-	buf_free(&zs);
+	unit_buf_free(&text);
+	unit_buf_free(&gz);
+	unit_buf_free(&zs);
 }
 
 static void
 test_tiny_reads(void)
 {
-	Buf			text = {0},
+	UnitBuf			text = {0},
 				gz = {0},
 				zs = {0};
 	Decoded		d;
@@ -821,52 +787,52 @@ test_tiny_reads(void)
 	zstd_stream_frame(&zs, text.data, text.len);
 	{
 		/* The expected output is the text twice (copy: append may move). */
-		Buf			once = {0};
+		UnitBuf			once = {0};
 
-		buf_append(&once, text.data, text.len);
-		buf_append(&text, once.data, once.len);
-		buf_free(&once);
+		unit_buf_append(&once, text.data, text.len);
+		unit_buf_append(&text, once.data, once.len);
+		unit_buf_free(&once);
 	}
 
 	/* Source hands out one byte per call. */
 	d = decode_ex(TELEM_COMP_GZIP, NULL, gz.data, gz.len, 1, 65536, 0);
 	CHECK(same(&d, text.data, text.len), "gzip 1-byte source (%s)", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode_ex(TELEM_COMP_ZSTD, NULL, zs.data, zs.len, 1, 65536, 0);
 	CHECK(same(&d, text.data, text.len), "zstd 1-byte source (%s)", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode_ex(TELEM_COMP_NONE, NULL, text.data, text.len, 1, 65536, 0);
 	CHECK(same(&d, text.data, text.len), "none 1-byte source");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* Reader asks for one byte per call. */
 	d = decode_ex(TELEM_COMP_GZIP, NULL, gz.data, gz.len, 0, 1, 0);
 	CHECK(same(&d, text.data, text.len), "gzip 1-byte reader (%s)", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode_ex(TELEM_COMP_ZSTD, NULL, zs.data, zs.len, 0, 1, 0);
 	CHECK(same(&d, text.data, text.len), "zstd 1-byte reader (%s)", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode_ex(TELEM_COMP_AUTO, NULL, text.data, text.len, 0, 1, 0);
 	CHECK(same(&d, text.data, text.len), "auto none 1-byte reader");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* Both at once. */
 	d = decode_ex(TELEM_COMP_AUTO, NULL, gz.data, gz.len, 1, 1, 0);
 	CHECK(same(&d, text.data, text.len), "gzip 1-byte both (%s)", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode_ex(TELEM_COMP_AUTO, NULL, zs.data, zs.len, 1, 1, 0);
 	CHECK(same(&d, text.data, text.len), "zstd 1-byte both (%s)", d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
-	buf_free(&text);
-	buf_free(&gz);
-	buf_free(&zs);
+	unit_buf_free(&text);
+	unit_buf_free(&gz);
+	unit_buf_free(&zs);
 }
 
 static void
 test_source_errors(void)
 {
-	Buf			text = {0},
+	UnitBuf			text = {0},
 				gz = {0};
 	Decoded		d;
 	MemSrc		src;
@@ -882,14 +848,14 @@ test_source_errors(void)
 	CHECK(!d.ok && d.err.kind == TELEM_ERR_NETWORK &&
 		  strcmp(d.err.message, "connection reset by fake") == 0,
 		  "network error propagated: %d %s", d.err.kind, d.err.message);
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode_ex(TELEM_COMP_NONE, NULL, text.data, text.len, 0, 4096, 1000);
 	CHECK(!d.ok && d.err.kind == TELEM_ERR_NETWORK && d.out.len == 1000,
 		  "passthrough network error");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 	d = decode_ex(TELEM_COMP_AUTO, NULL, text.data, text.len, 1, 4096, 2);
 	CHECK(!d.ok && d.err.kind == TELEM_ERR_NETWORK, "error while sniffing");
-	buf_free(&d.out);
+	unit_buf_free(&d.out);
 
 	/* A source that fails without saying why still yields a message. */
 	memset(&src, 0, sizeof(src));
@@ -912,8 +878,8 @@ test_source_errors(void)
 		  err.kind == TELEM_ERR_CONFIG, "bad kind");
 	CodecClose(NULL);
 
-	buf_free(&text);
-	buf_free(&gz);
+	unit_buf_free(&text);
+	unit_buf_free(&gz);
 }
 
 /* A small zstd bomb decodes in bounded pieces without holding it all. */
@@ -922,7 +888,7 @@ test_bomb(void)
 {
 	size_t		len = 64 * 1024 * 1024;
 	unsigned char *zeros = calloc(1, len);
-	Buf			zs = {0};
+	UnitBuf			zs = {0};
 	MemSrc		src;
 	TelemError	err;
 	TelemCodec *codec;
@@ -941,7 +907,7 @@ test_bomb(void)
 		total += (size_t) n;
 	CHECK(n == 0 && total == len, "bomb decoded: %zu (%s)", total, err.message);
 	CodecClose(codec);
-	buf_free(&zs);
+	unit_buf_free(&zs);
 }
 
 int

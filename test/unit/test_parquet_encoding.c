@@ -62,40 +62,14 @@ rnd_below(uint64_t n)
 	return n == 0 ? 0 : rnd() % n;
 }
 
-typedef struct Buf
-{
-	uint8_t    *data;
-	size_t		len;
-	size_t		cap;
-} Buf;
-
 static void
-buf_put(Buf *b, const void *p, size_t n)
+buf_byte(UnitBuf *b, uint8_t v)
 {
-	if (b->len + n > b->cap)
-	{
-		size_t		cap = b->cap ? b->cap : 256;
-
-		while (cap < b->len + n)
-			cap *= 2;
-		b->data = realloc(b->data, cap);
-		if (b->data == NULL)
-			abort();
-		b->cap = cap;
-	}
-	if (n > 0)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
+	unit_buf_append(b, &v, 1);
 }
 
 static void
-buf_byte(Buf *b, uint8_t v)
-{
-	buf_put(b, &v, 1);
-}
-
-static void
-buf_varint(Buf *b, uint64_t v)
+buf_varint(UnitBuf *b, uint64_t v)
 {
 	while (v >= 0x80)
 	{
@@ -106,11 +80,11 @@ buf_varint(Buf *b, uint64_t v)
 }
 
 static void
-buf_le32(Buf *b, uint32_t v)
+buf_le32(UnitBuf *b, uint32_t v)
 {
 	uint8_t		x[4] = {v, v >> 8, v >> 16, v >> 24};
 
-	buf_put(b, x, 4);
+	unit_buf_append(b, x, 4);
 }
 
 static uint64_t
@@ -121,7 +95,7 @@ zigzag(int64_t v)
 
 /* Append count values of bw bits LSB-first (count a multiple of 8). */
 static void
-buf_pack(Buf *b, const uint64_t *vals, size_t count, int bw)
+buf_pack(UnitBuf *b, const uint64_t *vals, size_t count, int bw)
 {
 	size_t		nbytes = (count * (size_t) bw + 7) / 8;
 	size_t		start = b->len;
@@ -166,7 +140,7 @@ bytes_eq(PqBytes a, const uint8_t *p, size_t n)
  * every kind and length appear.  Values must fit bw bits.
  */
 static void
-enc_rle(Buf *b, const uint32_t *v, size_t n, int bw)
+enc_rle(UnitBuf *b, const uint32_t *v, size_t n, int bw)
 {
 	size_t		i = 0;
 
@@ -212,7 +186,7 @@ enc_rle(Buf *b, const uint32_t *v, size_t n, int bw)
  * readers must accept.
  */
 static void
-enc_delta(Buf *b, const int64_t *v, size_t n, bool is32, int block,
+enc_delta(UnitBuf *b, const int64_t *v, size_t n, bool is32, int block,
 		  int nmini)
 {
 	int			mini = block / nmini;
@@ -270,7 +244,7 @@ enc_delta(Buf *b, const int64_t *v, size_t n, bool is32, int block,
 }
 
 static void
-enc_delta_lengths(Buf *b, const uint32_t *lens, size_t n)
+enc_delta_lengths(UnitBuf *b, const uint32_t *lens, size_t n)
 {
 	int64_t    *v = malloc(sizeof(int64_t) * (n + 1));
 	size_t		i;
@@ -331,17 +305,17 @@ free_strs(Strs *s)
 }
 
 static void
-enc_delta_length_ba(Buf *b, const Strs *s)
+enc_delta_length_ba(UnitBuf *b, const Strs *s)
 {
 	size_t		i;
 
 	enc_delta_lengths(b, s->len, s->n);
 	for (i = 0; i < s->n; i++)
-		buf_put(b, s->data + s->off[i], s->len[i]);
+		unit_buf_append(b, s->data + s->off[i], s->len[i]);
 }
 
 static void
-enc_delta_ba(Buf *b, const Strs *s)
+enc_delta_ba(UnitBuf *b, const Strs *s)
 {
 	uint32_t   *pre = malloc(sizeof(uint32_t) * (s->n + 1));
 	uint32_t   *suf = malloc(sizeof(uint32_t) * (s->n + 1));
@@ -361,7 +335,7 @@ enc_delta_ba(Buf *b, const Strs *s)
 	enc_delta_lengths(b, pre, s->n);
 	enc_delta_lengths(b, suf, s->n);
 	for (i = 0; i < s->n; i++)
-		buf_put(b, s->data + s->off[i] + pre[i], suf[i]);
+		unit_buf_append(b, s->data + s->off[i] + pre[i], suf[i]);
 	free(pre);
 	free(suf);
 }
@@ -731,7 +705,7 @@ test_rle_roundtrip(void)
 		uint32_t   *o = malloc(n * sizeof(uint32_t));
 		uint64_t	mask = bw == 32 ? 0xffffffffu : ((1u << bw) - 1);
 		size_t		i;
-		Buf			b = {0};
+		UnitBuf			b = {0};
 		uint8_t    *p;
 		PqRle		rle;
 		TelemError	err;
@@ -773,10 +747,10 @@ test_rle_roundtrip(void)
 		{
 			int16_t    *lv = malloc(n * sizeof(int16_t));
 			size_t		used;
-			Buf			pre = {0};
+			UnitBuf			pre = {0};
 
 			buf_le32(&pre, (uint32_t) b.len);
-			buf_put(&pre, b.data, b.len);
+			unit_buf_append(&pre, b.data, b.len);
 			p = dup_exact(pre.data, pre.len);
 			ok = PqDecodeLevels(PQ_ENC_RLE, (int) mask, p, pre.len, true,
 								(int64_t) n, lv, &used, &err);
@@ -829,7 +803,7 @@ test_delta_roundtrip(void)
 		int			shape = (int) rnd_below(5);
 		size_t		i,
 					used;
-		Buf			b = {0};
+		UnitBuf			b = {0};
 		uint8_t    *p;
 		TelemError	err;
 		bool		ok;
@@ -938,7 +912,7 @@ test_byte_array_roundtrip(void)
 
 		for (which = 0; which < 2; which++)
 		{
-			Buf			b = {0};
+			UnitBuf			b = {0};
 			PqEncoding	enc = which ? PQ_ENC_DELTA_BYTE_ARRAY :
 				PQ_ENC_DELTA_LENGTH_BYTE_ARRAY;
 			PqArena    *arena = PqArenaCreate();
@@ -1005,7 +979,7 @@ test_byte_array_roundtrip(void)
 			int32_t		w = 1 + (int32_t) rnd_below(17);
 			Strs		f;
 			size_t		i;
-			Buf			b = {0};
+			UnitBuf			b = {0};
 			PqArena    *arena = PqArenaCreate();
 			size_t		used;
 			TelemError	err;
@@ -1088,7 +1062,7 @@ make_data(uint8_t *p, size_t n, int kind)
 }
 
 static void
-gzip_member(Buf *b, const uint8_t *src, size_t n, int window_bits)
+gzip_member(UnitBuf *b, const uint8_t *src, size_t n, int window_bits)
 {
 	z_stream	zs;
 	uint8_t		out[4096];
@@ -1105,7 +1079,7 @@ gzip_member(Buf *b, const uint8_t *src, size_t n, int window_bits)
 		zs.next_out = out;
 		zs.avail_out = sizeof(out);
 		r = deflate(&zs, Z_FINISH);
-		buf_put(b, out, sizeof(out) - zs.avail_out);
+		unit_buf_append(b, out, sizeof(out) - zs.avail_out);
 	} while (r == Z_OK);
 	if (r != Z_STREAM_END)
 		abort();
@@ -1113,15 +1087,15 @@ gzip_member(Buf *b, const uint8_t *src, size_t n, int window_bits)
 }
 
 static void
-be32(Buf *b, uint32_t v)
+be32(UnitBuf *b, uint32_t v)
 {
 	uint8_t		x[4] = {v >> 24, v >> 16, v >> 8, v};
 
-	buf_put(b, x, 4);
+	unit_buf_append(b, x, 4);
 }
 
 static void
-lz4_block_into(Buf *b, const uint8_t *src, size_t n, bool hadoop)
+lz4_block_into(UnitBuf *b, const uint8_t *src, size_t n, bool hadoop)
 {
 	int			cap = LZ4_compressBound((int) n);
 	char	   *tmp = malloc(cap);
@@ -1134,18 +1108,18 @@ lz4_block_into(Buf *b, const uint8_t *src, size_t n, bool hadoop)
 		be32(b, (uint32_t) n);
 		be32(b, (uint32_t) c);
 	}
-	buf_put(b, tmp, (size_t) c);
+	unit_buf_append(b, tmp, (size_t) c);
 	free(tmp);
 }
 
 /* Compress src with codec; false if the test does not cover it. */
 static bool
-compress_with(PqCodec codec, int variant, const uint8_t *src, size_t n, Buf *b)
+compress_with(PqCodec codec, int variant, const uint8_t *src, size_t n, UnitBuf *b)
 {
 	switch (codec)
 	{
 		case PQ_CODEC_UNCOMPRESSED:
-			buf_put(b, src, n);
+			unit_buf_append(b, src, n);
 			return true;
 		case PQ_CODEC_SNAPPY:
 			{
@@ -1154,7 +1128,7 @@ compress_with(PqCodec codec, int variant, const uint8_t *src, size_t n, Buf *b)
 
 				if (snappy_compress((const char *) src, n, tmp, &cap) != SNAPPY_OK)
 					abort();
-				buf_put(b, tmp, cap);
+				unit_buf_append(b, tmp, cap);
 				free(tmp);
 				return true;
 			}
@@ -1180,7 +1154,7 @@ compress_with(PqCodec codec, int variant, const uint8_t *src, size_t n, Buf *b)
 				if (!BrotliEncoderCompress(5, 22, BROTLI_MODE_GENERIC, n, src,
 										   &cap, tmp))
 					abort();
-				buf_put(b, tmp, cap);
+				unit_buf_append(b, tmp, cap);
 				free(tmp);
 				return true;
 			}
@@ -1210,7 +1184,7 @@ compress_with(PqCodec codec, int variant, const uint8_t *src, size_t n, Buf *b)
 						ZSTD_CCtx_reset(cc, ZSTD_reset_session_only);
 						while (ZSTD_compressStream2(cc, &out, &in, ZSTD_e_end) != 0)
 							;
-						buf_put(b, tmp, out.pos);
+						unit_buf_append(b, tmp, out.pos);
 					}
 					ZSTD_freeCCtx(cc);
 					free(tmp);
@@ -1218,7 +1192,7 @@ compress_with(PqCodec codec, int variant, const uint8_t *src, size_t n, Buf *b)
 				}
 				if (ZSTD_isError(c))
 					abort();
-				buf_put(b, tmp, c);
+				unit_buf_append(b, tmp, c);
 				free(tmp);
 				return true;
 			}
@@ -1249,7 +1223,7 @@ compress_with(PqCodec codec, int variant, const uint8_t *src, size_t n, Buf *b)
 
 				if (LZ4F_isError(c))
 					abort();
-				buf_put(b, tmp, c);
+				unit_buf_append(b, tmp, c);
 				free(tmp);
 			}
 			return true;
@@ -1289,7 +1263,7 @@ test_codecs(void)
 			uint8_t    *src = malloc(n + 1);
 			uint8_t    *dst = malloc(n + 2);
 			int			variant = iter % 3;
-			Buf			b = {0};
+			UnitBuf			b = {0};
 			uint8_t    *p;
 			bool		ok;
 			size_t		k;
@@ -1355,18 +1329,18 @@ test_codecs(void)
 
 	/* gzip: trailing garbage after a member */
 	{
-		Buf			b = {0};
+		UnitBuf			b = {0};
 		uint8_t		src[100],
 					dst[100];
 
 		make_data(src, 100, 1);
 		gzip_member(&b, src, 100, 31);
-		buf_put(&b, "xyz", 3);
+		unit_buf_append(&b, "xyz", 3);
 		CHECK(!PqDecompress(PQ_CODEC_GZIP, b.data, b.len, dst, 100, &err),
 			  "gzip garbage");
 		free(b.data);
 		/* an empty member after the data */
-		b = (Buf) {0};
+		b = (UnitBuf) {0};
 		gzip_member(&b, src, 100, 31);
 		gzip_member(&b, src, 0, 31);
 		CHECK(PqDecompress(PQ_CODEC_GZIP, b.data, b.len, dst, 100, &err) &&
@@ -1410,7 +1384,7 @@ bench(void)
 	uint32_t   *oi = malloc(n * sizeof(uint32_t));
 	PqBytes    *ob = malloc(n * sizeof(PqBytes));
 	int16_t    *lv = malloc(n * sizeof(int16_t));
-	Buf			b = {0};
+	UnitBuf			b = {0};
 	size_t		used,
 				i;
 	TelemError	err;
@@ -1465,15 +1439,15 @@ bench(void)
 	CHECK(memcmp(idx, oi, n * 4) == 0, "bench rle values");
 	free(b.data);
 
-	b = (Buf) {0};
+	b = (UnitBuf) {0};
 	for (i = 0; i < n; i++)
 		idx[i] = rnd_below(50) == 0 ? 0 : 1;
 	{
-		Buf			r = {0};
+		UnitBuf			r = {0};
 
 		enc_rle(&r, idx, n, 1);
 		buf_le32(&b, (uint32_t) r.len);
-		buf_put(&b, r.data, r.len);
+		unit_buf_append(&b, r.data, r.len);
 		free(r.data);
 	}
 	TIME("1M def levels (max 1, 2% null)",
@@ -1481,7 +1455,7 @@ bench(void)
 						&err));
 	free(b.data);
 
-	b = (Buf) {0};
+	b = (UnitBuf) {0};
 	enc_delta(&b, v, n, false, 128, 4);
 	TIME("1M INT64 DELTA_BINARY_PACKED (timestamps)",
 		 PqDecodeValues(PQ_ENC_DELTA_BINARY_PACKED, PQ_INT64, 0, b.data,
@@ -1489,14 +1463,14 @@ bench(void)
 	CHECK(memcmp(v, o, n * 8) == 0, "bench delta values");
 	free(b.data);
 
-	b = (Buf) {0};
+	b = (UnitBuf) {0};
 	for (i = 0; i < n; i++)
 	{
 		char		s[32];
 		int			l = snprintf(s, sizeof(s), "vehicle-%06zu", i / 3);
 
 		buf_le32(&b, (uint32_t) l);
-		buf_put(&b, s, (size_t) l);
+		unit_buf_append(&b, s, (size_t) l);
 	}
 	TIME("1M BYTE_ARRAY PLAIN (15 bytes)",
 		 PqDecodeValues(PQ_ENC_PLAIN, PQ_BYTE_ARRAY, 0, b.data, b.len, n, ob,
@@ -1512,12 +1486,12 @@ bench(void)
 		PqCodecState *st = PqCodecStateCreate();
 
 		memcpy(src, v, n * 8);
-		b = (Buf) {0};
+		b = (UnitBuf) {0};
 		compress_with(PQ_CODEC_ZSTD, 0, src, n * 8, &b);
 		TIME("8 MB ZSTD page",
 			 PqDecompressWith(st, PQ_CODEC_ZSTD, b.data, b.len, dst, n * 8, &err));
 		free(b.data);
-		b = (Buf) {0};
+		b = (UnitBuf) {0};
 		compress_with(PQ_CODEC_SNAPPY, 0, src, n * 8, &b);
 		TIME("8 MB SNAPPY page",
 			 PqDecompressWith(st, PQ_CODEC_SNAPPY, b.data, b.len, dst, n * 8, &err));
