@@ -1671,80 +1671,116 @@ ascii_caseeq(const char *a, const char *b, size_t n)
 }
 
 /*
- * The child of node that the path's next segment names, and the segment's
- * length.  A child's name may itself hold dots, so a child matches when
- * its name is a prefix of path that ends at a dot or the end; the longest
- * exact match wins, then a unique case-insensitive one.
+ * Does child c's name match the start of path, ending at a dot or at the
+ * end of path?  exact: byte for byte, else ASCII case-insensitively.
+ */
+static bool
+name_matches(const PqSchemaNode *c, const char *path, size_t path_len,
+			 bool exact)
+{
+	size_t		n = strlen(c->name);
+
+	if (n > path_len || (path[n] != '\0' && path[n] != '.'))
+		return false;
+	return exact ? memcmp(c->name, path, n) == 0 : ascii_caseeq(c->name, path, n);
+}
+
+/* Lookups give up after this many tries (pathological dotted names). */
+#define FIND_BUDGET 10000
+
+static const PqSchemaNode *find_below(const PqSchemaNode *node,
+									  const char *path, int *budget);
+
+/*
+ * The node at path below node through child c (whose name matched the
+ * start of path), or NULL.
  */
 static const PqSchemaNode *
-match_child(const PqSchemaNode *node, const char *path, size_t *seg_len)
+find_through(const PqSchemaNode *c, const char *path, int *budget)
 {
-	const PqSchemaNode *best = NULL;
-	size_t		best_len = 0;
+	const char *rest = path + strlen(c->name);
+
+	if (*rest == '\0')
+		return c;
+	return find_below(c, rest + 1, budget);
+}
+
+/*
+ * The node at the dotted path below node.  A name may itself hold dots, so
+ * every child whose name is a prefix of path ending at a dot (or the end)
+ * is a candidate, and a candidate that leads nowhere gives way to the
+ * next: exact matches first, longest name first (of equal names the first
+ * child), then case-insensitive ones if exactly one leads to a node.
+ */
+static const PqSchemaNode *
+find_below(const PqSchemaNode *node, const char *path, int *budget)
+{
 	size_t		path_len = strlen(path);
-	int			nfold = 0;
-	int			pass;
+	size_t		last_len = SIZE_MAX;
+	int			last_i = -1;
+	const PqSchemaNode *folded = NULL;
+	int			nfolded = 0;
 	int			i;
 
-	for (pass = 0; pass < 2 && best == NULL; pass++)
+	/* exact candidates, longest first */
+	for (;;)
 	{
+		int			best = -1;
+		size_t		best_len = 0;
+		const PqSchemaNode *found;
+
 		for (i = 0; i < node->nchildren; i++)
 		{
-			const PqSchemaNode *c = node->children[i];
-			size_t		n = strlen(c->name);
-			bool		eq;
+			size_t		n = strlen(node->children[i]->name);
 
-			if (n > path_len || (path[n] != '\0' && path[n] != '.'))
+			/* after (last_len, last_i) in (longest, first) order */
+			if (n > last_len || (n == last_len && i <= last_i))
 				continue;
-			eq = pass == 0 ? memcmp(c->name, path, n) == 0 :
-				ascii_caseeq(c->name, path, n);
-			if (!eq)
+			if (best >= 0 && n <= best_len)
 				continue;
-			if (pass == 0)
+			if (name_matches(node->children[i], path, path_len, true))
 			{
-				if (best == NULL || n > best_len)
-				{
-					best = c;
-					best_len = n;
-				}
-			}
-			else
-			{
-				nfold++;
-				best = c;
+				best = i;
 				best_len = n;
 			}
 		}
-		if (pass == 1 && nfold != 1)
-			best = NULL;
+		if (best < 0 || --(*budget) < 0)
+			break;
+		found = find_through(node->children[best], path, budget);
+		if (found != NULL)
+			return found;
+		last_len = best_len;
+		last_i = best;
 	}
-	*seg_len = best_len;
-	return best;
+
+	/* then a unique case-insensitive way */
+	for (i = 0; i < node->nchildren && *budget >= 0; i++)
+	{
+		const PqSchemaNode *found;
+
+		if (!name_matches(node->children[i], path, path_len, false) ||
+			--(*budget) < 0)
+			continue;
+		found = find_through(node->children[i], path, budget);
+		if (found != NULL && found != folded)
+		{
+			folded = found;
+			nfolded++;
+		}
+	}
+	return nfolded == 1 ? folded : NULL;
 }
 
 const PqSchemaNode *
 PqFindPath(const PqFile *file, const char *path)
 {
-	const PqSchemaNode *node;
+	int			budget = FIND_BUDGET;
 
 	if (file == NULL || file->root == NULL || path == NULL)
 		return NULL;
-	node = file->root;
 	if (*path == '\0')
-		return node;
-	/* after each dot comes one more segment, possibly empty ("a.") */
-	for (;;)
-	{
-		size_t		n;
-
-		node = match_child(node, path, &n);
-		if (node == NULL)
-			return NULL;
-		path += n;
-		if (*path == '\0')
-			return node;
-		path++;					/* the dot */
-	}
+		return file->root;
+	return find_below(file->root, path, &budget);
 }
 
 static const char *

@@ -62,6 +62,7 @@ typedef struct PqScanColumn
 	bool		as_json;		/* a group or repeated field */
 	PqConv		conv;
 	PqFastPath	fast;
+	int			attidx;			/* attnum - 1: its place in the slot */
 
 	/* the current row group */
 	const PqColumnData *data;
@@ -158,7 +159,10 @@ pq_begin_scan(TelemScan *scan)
 		TelemColumn *col = &scan->columns[i];
 
 		if (col->needed && col->kind == COLUMN_DATA)
-			st->cols[st->ncols++].col = col;
+		{
+			st->cols[st->ncols].col = col;
+			st->cols[st->ncols++].attidx = i;
+		}
 		else if (col->kind == COLUMN_DATA)
 			st->unused[st->nunused++] = i;
 	}
@@ -611,36 +615,37 @@ pq_begin_object(TelemScan *scan)
 	map_columns(scan, st);
 }
 
-/* Fill the value of column c for the current row. */
-static inline void
-fill_value(TelemScan *scan, PqScanState *st, PqScanColumn *c)
+/*
+ * The value of column c in row row of the current row group into *out;
+ * false for NULL.  Nothing is stored through the slot here: its bool
+ * array may alias anything, and the caller stores once per column.
+ */
+static inline bool
+column_value(TelemScan *scan, PqScanState *st, PqScanColumn *c, int64 row,
+			 Datum *out)
 {
-	int			i = c->col->attnum - 1;
-	int64		row = st->row;
+	const PqColumnData *data = c->data;
 	const char *v;
+	Datum		d;
 
-	scan->nulls[i] = true;
 	if (c->node == NULL)
-		return;
+		return false;
 	if (c->json != NULL)
 	{
 		if (c->json->isnull[row])
-			return;
+			return false;
 		scan->cur_column = c->col->name;
-		scan->values[i] =
-			TelemPqJsonDatum(c->col, c->json->text.data + c->json->offsets[row],
-							 c->json->offsets[row + 1] - c->json->offsets[row]);
-		scan->nulls[i] = false;
+		*out = TelemPqJsonDatum(c->col, c->json->text.data + c->json->offsets[row],
+								c->json->offsets[row + 1] - c->json->offsets[row]);
 		scan->cur_column = NULL;
-		return;
+		return true;
 	}
-	if (c->data->def != NULL && c->data->def[row] < c->node->max_def)
-		return;
-	if (c->conv.kind == PQC_NULL || c->vpos >= c->data->nvalues)
-		return;
-	v = (const char *) c->data->values + c->vpos * c->value_size;
+	if (data->def != NULL && data->def[row] < c->node->max_def)
+		return false;
+	if (c->conv.kind == PQC_NULL || c->vpos >= data->nvalues)
+		return false;
+	v = (const char *) data->values + c->vpos * c->value_size;
 	c->vpos++;
-	scan->nulls[i] = false;
 	switch (c->fast)
 	{
 		case FAST_INT32:
@@ -648,47 +653,49 @@ fill_value(TelemScan *scan, PqScanState *st, PqScanColumn *c)
 				int32		x;
 
 				memcpy(&x, v, sizeof(x));
-				scan->values[i] = Int32GetDatum(x);
-				return;
+				d = Int32GetDatum(x);
+				break;
 			}
 		case FAST_INT64:
 			{
 				int64		x;
 
 				memcpy(&x, v, sizeof(x));
-				scan->values[i] = Int64GetDatum(x);
-				return;
+				d = Int64GetDatum(x);
+				break;
 			}
 		case FAST_FLOAT:
 			{
 				float		x;
 
 				memcpy(&x, v, sizeof(x));
-				scan->values[i] = Float4GetDatum(x);
-				return;
+				d = Float4GetDatum(x);
+				break;
 			}
 		case FAST_DOUBLE:
 			{
 				double		x;
 
 				memcpy(&x, v, sizeof(x));
-				scan->values[i] = Float8GetDatum(x);
-				return;
+				d = Float8GetDatum(x);
+				break;
 			}
 		case FAST_BOOL:
-			scan->values[i] = BoolGetDatum(*(const uint8 *) v != 0);
-			return;
+			d = BoolGetDatum(*(const uint8 *) v != 0);
+			break;
 		case FAST_TEXT:
 			scan->cur_column = c->col->name;
-			scan->values[i] = utf8_text((const PqBytes *) v);
+			d = utf8_text((const PqBytes *) v);
 			scan->cur_column = NULL;
-			return;
-		case FAST_NONE:
+			break;
+		default:
+			scan->cur_column = c->col->name;
+			d = TelemPqConvert(&c->conv, c->col, v, &st->scratch);
+			scan->cur_column = NULL;
 			break;
 	}
-	scan->cur_column = c->col->name;
-	scan->values[i] = TelemPqConvert(&c->conv, c->col, v, &st->scratch);
-	scan->cur_column = NULL;
+	*out = d;
+	return true;
 }
 
 static bool
@@ -706,10 +713,23 @@ pq_next_record(TelemScan *scan)
 			return false;
 		}
 	}
-	for (i = 0; i < st->ncols; i++)
-		fill_value(scan, st, &st->cols[i]);
-	for (i = 0; i < st->nunused; i++)
-		scan->nulls[st->unused[i]] = true;
+	{
+		Datum	   *values = scan->values;
+		bool	   *nulls = scan->nulls;
+		int64		row = st->row;
+
+		for (i = 0; i < st->ncols; i++)
+		{
+			PqScanColumn *c = &st->cols[i];
+			Datum		d = (Datum) 0;
+			bool		present = column_value(scan, st, c, row, &d);
+
+			values[c->attidx] = d;
+			nulls[c->attidx] = !present;
+		}
+		for (i = 0; i < st->nunused; i++)
+			nulls[st->unused[i]] = true;
+	}
 	st->row++;
 	/* metadata 'line_number': the row's number in the file, from 1 */
 	scan->line_number = st->first_row + st->row;
