@@ -414,7 +414,7 @@ extern bool TelemPruneDir(TelemPruneState *st, TelemScan *scan,
 extern bool TelemInputSafe(TelemColumn *col, char *text, Datum *out);
 
 /* in plan/stats_prune.c */
-extern void TelemStatsPruneBegin(TelemBoundState *b, Oid opno, Oid coltype);
+extern void TelemStatsPruneBegin(TelemBoundState *b, Oid opno);
 extern bool TelemFactsMayMatch(TelemPruneState *st,
 							   const TelemColumnFacts *facts);
 

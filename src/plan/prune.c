@@ -408,8 +408,7 @@ TelemPruneBegin(TelemScan *scan, PlanState *ps, List *fdw_exprs,
 			fmgr_info_cxt(get_opcode(opno), &b->fn, scan->scancxt);
 			b->rhs = ExecInitExpr(rhs, ps);
 			b->rhs_type = exprType((Node *) rhs);
-			TelemStatsPruneBegin(b, opno,
-								 scan->columns[b->attnum - 1].typid);
+			TelemStatsPruneBegin(b, opno);
 		}
 	}
 	return st;

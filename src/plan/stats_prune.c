@@ -30,12 +30,12 @@
 
 /*
  * TelemStatsPruneBegin
- *		Find how min/max can judge data bound b (operator opno, column type
- *		coltype): its btree strategy and, for equality, the family's <= and
- *		>=.  Leaves b->strategy 0 when they cannot.
+ *		Find how min/max can judge data bound b (operator opno): its btree
+ *		strategy and, for equality, the family's <= and >=.  Leaves
+ *		b->strategy 0 when they cannot.
  */
 void
-TelemStatsPruneBegin(TelemBoundState *b, Oid opno, Oid coltype)
+TelemStatsPruneBegin(TelemBoundState *b, Oid opno)
 {
 	List	   *interps = get_op_btree_interpretation(opno);
 	ListCell   *lc;
@@ -67,7 +67,6 @@ TelemStatsPruneBegin(TelemBoundState *b, Oid opno, Oid coltype)
 		b->strategy = i->strategy;
 		break;
 	}
-	(void) coltype;
 	list_free_deep(interps);
 }
 
