@@ -227,6 +227,12 @@ CREATE FOREIGN TABLE s3_wrong_type (id int8, c_date int4)
   SERVER regress_pq_s3 OPTIONS (location 's3://telem-regress/pq/v1-snappy-dict-rg100k/', format 'parquet');
 \set VERBOSITY terse
 SELECT c_date FROM s3_wrong_type LIMIT 1;
+-- a struct read as an integer: the hint names jsonb and the path option
+CREATE FOREIGN TABLE s3_struct_int (id int8, c_struct int4)
+  SERVER regress_pq_s3 OPTIONS (location 's3://telem-regress/pq/v1-snappy-dict-rg100k/', format 'parquet');
+\set VERBOSITY default
+SELECT c_struct FROM s3_struct_int LIMIT 1;
+\set VERBOSITY terse
 \set VERBOSITY default
 
 -- ===================================================================

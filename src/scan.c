@@ -451,23 +451,19 @@ queue_next_piece(TelemScan *scan)
 	a->range_end = range_end;
 	MemoryContextSwitchTo(old);
 
+	/* a decoder that fetches its own ranges gets no stream */
+	a->reader = NULL;
+	if (!scan->decoder->reads_ranges)
+	{
+		/* a split starts one byte early, to see whether a line starts there */
+		memset(&err, 0, sizeof(err));
+		a->reader = scan->store->ops->open(scan->store, a->obj,
+										   range_start > 0 ? range_start - 1 : 0,
+										   &err);
+		if (a->reader == NULL)
+			TelemReportStoreError(&err, "open", TelemObjectUrl(scan->opts, a->obj->key));
+	}
 	scan->nahead++;
-	if (scan->decoder->reads_ranges)
-	{
-		a->reader = NULL;
-		return true;
-	}
-
-	/* a split starts one byte early, to see whether a line starts there */
-	memset(&err, 0, sizeof(err));
-	a->reader = scan->store->ops->open(scan->store, a->obj,
-									   range_start > 0 ? range_start - 1 : 0,
-									   &err);
-	if (a->reader == NULL)
-	{
-		scan->nahead--;
-		TelemReportStoreError(&err, "open", TelemObjectUrl(scan->opts, a->obj->key));
-	}
 	return true;
 }
 

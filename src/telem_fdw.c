@@ -202,7 +202,9 @@ telemGetForeignRelSize(PlannerInfo *root, RelOptInfo *baserel,
 	TelemPlanInfo *info = palloc0(sizeof(TelemPlanInfo));
 	int			nrestricted;
 
-	info->prune = TelemClassifyQuals(baserel, foreigntableid);
+	/* only Parquet row groups have statistics to test record fields on */
+	info->prune = TelemClassifyQuals(baserel, foreigntableid,
+									 TelemGetOptions(foreigntableid)->format == FORMAT_PARQUET);
 	baserel->fdw_private = info;
 	TelemEstimateRelSize(root, baserel, foreigntableid, info->prune,
 						 TelemRestrictedObjects(foreigntableid, &nrestricted) != NULL);

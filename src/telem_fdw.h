@@ -401,7 +401,8 @@ extern void TelemEndScan(TelemScan *scan);
 extern int	TelemReadObject(TelemScan *scan, void *buf, int minread, int maxread);
 
 /* in plan/prune.c */
-extern TelemPrunePlan *TelemClassifyQuals(RelOptInfo *baserel, Oid relid);
+extern TelemPrunePlan *TelemClassifyQuals(RelOptInfo *baserel, Oid relid,
+										   bool data_bounds);
 extern List *TelemPrunePlanToPrivate(TelemPrunePlan *pp, Oid relid,
 									 Index scanrelid, List **fdw_exprs);
 extern const char *TelemPruneQualText(List *prune_private);

@@ -73,6 +73,7 @@ object_level_column(Oid relid, AttrNumber attnum, TelemColumnKind *kind)
 	char	   *partition;
 	TelemEpochUnit epoch;
 
+	*kind = COLUMN_DATA;		/* a system column: no bound of any kind */
 	if (attnum <= 0)
 		return false;
 	TelemGetColumnOptions(relid, attnum, kind, &json_path, &path, &partition,
@@ -197,10 +198,12 @@ add_bound(List *list, TelemPruneBound *b, Node *clause)
 
 /*
  * TelemClassifyQuals
- *		Sort baserel's restriction clauses into object quals and bounds.
+ *		Sort baserel's restriction clauses into object quals and bounds;
+ *		with data_bounds (a format whose objects have statistics), also
+ *		bounds on single record fields.
  */
 TelemPrunePlan *
-TelemClassifyQuals(RelOptInfo *baserel, Oid relid)
+TelemClassifyQuals(RelOptInfo *baserel, Oid relid, bool data_bounds)
 {
 	TelemPrunePlan *pp = palloc0(sizeof(TelemPrunePlan));
 	ListCell   *lc;
@@ -226,7 +229,8 @@ TelemClassifyQuals(RelOptInfo *baserel, Oid relid)
 			ok = object_level_column(relid,
 									 k + FirstLowInvalidHeapAttributeNumber,
 									 &kind);
-			if (!ok && bms_num_members(attrs) == 1 && kind == COLUMN_DATA &&
+			if (!ok && data_bounds && kind == COLUMN_DATA &&
+				bms_num_members(attrs) == 1 &&
 				make_data_bound(clause, baserel->relid, &b))
 				pp->data_bounds = add_bound(pp->data_bounds, &b, clause);
 		}

@@ -193,6 +193,10 @@ refuse(TelemColumn *col, const PqSchemaNode *node, const char *url)
 			 errmsg("column \"%s\" of type %s cannot hold column \"%s\" of type %s of Parquet object \"%s\"",
 					col->name, format_type_be(col->typid), node->path,
 					TelemPqTypeText(node), url),
+			 TelemPqNeedsJson(node) && node->nchildren > 0 ?
+			 errhint("Declare the column as %s, or pick a leaf with the column "
+					 "option \"%s\", such as '%s.%s'.", want, OPT_PATH,
+					 node->path, node->children[0]->name) :
 			 errhint("Declare the column as %s, or as text.", want)));
 }
 
@@ -215,10 +219,9 @@ set_unit(PqConv *conv, const PqSchemaNode *n)
 
 /*
  * TelemPqChooseConv
- *		How col reads the leaf node of the object at url, or an error if it
- *		cannot.  node must
- *		not need JSON (TelemPqNeedsJson); such columns go through
- *		TelemPqJsonDatum.
+ *		How col reads node of the object at url, or an error if it cannot.
+ *		A node that needs JSON (TelemPqNeedsJson) gets PQC_JSON: the scan
+ *		assembles its JSON text and converts it with TelemPqJsonDatum.
  */
 void
 TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node, const char *url,
@@ -236,6 +239,14 @@ TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node, const char *url,
 
 	if (is_domain)
 		t = getBaseType(t);
+	if (TelemPqNeedsJson(node))
+	{
+		/* a group or repeated field: its JSON text */
+		if (t != JSONBOID && t != JSONOID && t != TEXTOID)
+			refuse(col, node, url);
+		conv->kind = PQC_JSON;
+		return;
+	}
 	if (lc == LEAF_NULL)
 	{
 		conv->kind = PQC_NULL;
@@ -244,8 +255,7 @@ TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node, const char *url,
 	/* text takes any leaf: its text form, or the string itself */
 	if (t == TEXTOID || t == VARCHAROID || t == BPCHAROID || t == NAMEOID)
 	{
-		if (t == TEXTOID && !is_domain &&
-			(lc == LEAF_STRING || (node->type == PQ_BYTE_ARRAY && lc != LEAF_DECIMAL)))
+		if (t == TEXTOID && !is_domain && lc == LEAF_STRING)
 			conv->kind = PQC_TEXT;
 		return;
 	}
@@ -443,6 +453,31 @@ unix_micros(const PqConv *conv, const void *v, int64 *us)
 	}
 }
 
+/*
+ * TelemPqTextDatum
+ *		A text Datum of the UTF-8 string b: checked, and converted when the
+ *		database encoding is another.
+ */
+Datum
+TelemPqTextDatum(const PqBytes *b)
+{
+	text	   *t;
+	char	   *s;
+
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		s = pg_any_to_server((const char *) b->ptr, (int) b->len, PG_UTF8);
+		if (s != (const char *) b->ptr)
+			return CStringGetTextDatum(s);
+	}
+	else
+		(void) pg_verify_mbstr(PG_UTF8, (const char *) b->ptr, (int) b->len, false);
+	t = (text *) palloc(VARHDRSZ + b->len);
+	SET_VARSIZE(t, VARHDRSZ + b->len);
+	memcpy(VARDATA(t), b->ptr, b->len);
+	return PointerGetDatum(t);
+}
+
 /* A bytea of b's bytes. */
 static Datum
 bytea_datum(const PqBytes *b)
@@ -467,6 +502,7 @@ convert(const PqConv *conv, TelemColumn *col, const void *v, PqBuf *scratch,
 	switch (conv->kind)
 	{
 		case PQC_NULL:
+		case PQC_JSON:
 			return false;
 		case PQC_BOOL:
 			*out = BoolGetDatum(*(const uint8 *) v != 0);
@@ -528,17 +564,8 @@ convert(const PqConv *conv, TelemColumn *col, const void *v, PqBuf *scratch,
 				return true;
 			}
 		case PQC_TEXT:
-			{
-				const PqBytes *b = (const PqBytes *) v;
-				char	   *s = pg_any_to_server((const char *) b->ptr,
-												 (int) b->len, PG_UTF8);
-
-				if (s == (const char *) b->ptr)
-					*out = PointerGetDatum(cstring_to_text_with_len(s, b->len));
-				else
-					*out = CStringGetTextDatum(s);
-				return true;
-			}
+			*out = TelemPqTextDatum((const PqBytes *) v);
+			return true;
 		case PQC_BYTEA:
 			*out = bytea_datum((const PqBytes *) v);
 			return true;

@@ -81,20 +81,6 @@ TelemPqReadAll(TelemStore *store, TelemReader *reader, const char *url,
 	}
 }
 
-/* Raise a reader error about the object at url. */
-static pg_attribute_noreturn() void
-report_parquet_error(const TelemError *err, const char *url)
-{
-	bool		unsupported = strncmp(err->message, "unsupported: ", 13) == 0;
-
-	ereport(ERROR,
-			(errcode(unsupported ? ERRCODE_FEATURE_NOT_SUPPORTED :
-					 ERRCODE_DATA_CORRUPTED),
-			 errmsg("could not read Parquet object \"%s\": %s", url,
-					err->message)));
-	pg_unreachable();
-}
-
 /* Reset callback: free a PqFile. */
 static void
 free_file(void *arg)
@@ -147,7 +133,7 @@ TelemPqReadFooter(TelemStore *store, const TelemObject *obj, const char *url,
 	memset(&err, 0, sizeof(err));
 	footer_len = PqFooterLength(buf, tail_len, size, &err);
 	if (footer_len < 0)
-		report_parquet_error(&err, url);
+		TelemPqReportError(&err, url);
 
 	if (footer_len + PQ_TRAILER_SIZE <= tail_len)
 		footer = buf + tail_len - PQ_TRAILER_SIZE - footer_len;
@@ -165,7 +151,7 @@ TelemPqReadFooter(TelemStore *store, const TelemObject *obj, const char *url,
 	memset(&err, 0, sizeof(err));
 	file = PqParseFooter(footer, (size_t) footer_len, size, &err);
 	if (file == NULL)
-		report_parquet_error(&err, url);
+		TelemPqReportError(&err, url);
 	TelemPqFreeOnReset(CurrentMemoryContext, file);
 	if (footer < buf || footer >= buf + tail_len)
 		pfree(footer);
@@ -176,10 +162,18 @@ TelemPqReadFooter(TelemStore *store, const TelemObject *obj, const char *url,
 
 /*
  * TelemPqReportError
- *		Raise err, a reader error about the object at url.
+ *		Raise err, a reader error about the object at url: "unsupported:"
+ *		is a feature not implemented, anything else corrupt data.
  */
 void
 TelemPqReportError(const TelemError *err, const char *url)
 {
-	report_parquet_error(err, url);
+	bool		unsupported = strncmp(err->message, "unsupported: ", 13) == 0;
+
+	ereport(ERROR,
+			(errcode(unsupported ? ERRCODE_FEATURE_NOT_SUPPORTED :
+					 ERRCODE_DATA_CORRUPTED),
+			 errmsg("could not read Parquet object \"%s\": %s", url,
+					err->message)));
+	pg_unreachable();
 }

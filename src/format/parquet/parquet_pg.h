@@ -37,8 +37,10 @@ typedef enum PqConvKind
 	PQC_TIME,
 	PQC_TIMESTAMP,				/* from TIMESTAMP, INT96, DATE */
 	PQC_TIMESTAMPTZ,
-	PQC_INPUT					/* the value's text through the column
+	PQC_INPUT,					/* the value's text through the column
 								 * type's input function */
+	PQC_JSON					/* a group or repeated field, as JSON text:
+								 * TelemPqJsonDatum */
 } PqConvKind;
 
 typedef struct PqConv
@@ -59,6 +61,7 @@ extern void TelemPqChooseConv(TelemColumn *col, const PqSchemaNode *node,
 							  const char *url, PqConv *conv);
 extern Datum TelemPqConvert(const PqConv *conv, TelemColumn *col,
 							const void *v, PqBuf *scratch);
+extern Datum TelemPqTextDatum(const PqBytes *b);
 extern Datum TelemPqJsonDatum(TelemColumn *col, const char *json, size_t len);
 extern bool TelemPqStatDatum(const PqConv *conv, TelemColumn *col,
 							 const PqBytes *raw, Datum *out);

@@ -24,10 +24,7 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
-#include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "utils/builtins.h"
 #include "utils/memutils.h"
 
 #include "format/parquet/parquet_pg.h"
@@ -51,7 +48,7 @@ typedef enum PqFastPath
 	FAST_FLOAT,
 	FAST_DOUBLE,
 	FAST_BOOL,
-	FAST_TEXT					/* UTF-8 into a UTF-8 database */
+	FAST_TEXT					/* a string into text */
 } PqFastPath;
 
 /* One needed data column, as the current file provides it. */
@@ -197,24 +194,10 @@ fast_path(const PqConv *conv)
 		case PQC_BOOL:
 			return FAST_BOOL;
 		case PQC_TEXT:
-			return GetDatabaseEncoding() == PG_UTF8 ? FAST_TEXT : FAST_NONE;
+			return FAST_TEXT;
 		default:
 			return FAST_NONE;
 	}
-}
-
-/* A text Datum of UTF-8 bytes b, checked to be valid. */
-static inline Datum
-utf8_text(const PqBytes *b)
-{
-	text	   *t;
-
-	if (!pg_verify_mbstr(PG_UTF8, (const char *) b->ptr, (int) b->len, true))
-		(void) pg_verify_mbstr(PG_UTF8, (const char *) b->ptr, (int) b->len, false);
-	t = (text *) palloc(VARHDRSZ + b->len);
-	SET_VARSIZE(t, VARHDRSZ + b->len);
-	memcpy(VARDATA(t), b->ptr, b->len);
-	return PointerGetDatum(t);
 }
 
 /* Match the needed columns to the current file's fields. */
@@ -235,26 +218,10 @@ map_columns(TelemScan *scan, PqScanState *st)
 		if (node == NULL)
 			continue;
 		scan->cur_column = c->col->name;
-		if (TelemPqNeedsJson(node))
+		TelemPqChooseConv(c->col, node, scan->object_url, &c->conv);
+		c->as_json = c->conv.kind == PQC_JSON;
+		if (!c->as_json)
 		{
-			Oid			t = c->col->typid;
-
-			if (t != JSONBOID && t != JSONOID && t != TEXTOID)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-						 errmsg("column \"%s\" of type %s cannot hold column \"%s\" of type %s of Parquet object \"%s\"",
-								c->col->name, format_type_be(t), node->path,
-								TelemPqTypeText(node), scan->object_url),
-						 errhint("A nested or repeated field reads as jsonb; "
-								 "a leaf inside a struct can be picked with the column "
-								 "option \"%s\", such as '%s.%s'.",
-								 OPT_PATH, node->path,
-								 node->nchildren > 0 ? node->children[0]->name : "field")));
-			c->as_json = true;
-		}
-		else
-		{
-			TelemPqChooseConv(c->col, node, scan->object_url, &c->conv);
 			c->value_size = PqValueSize(node->type);
 			c->fast = fast_path(&c->conv);
 		}
@@ -399,12 +366,6 @@ start_load(TelemScan *scan, PqScanState *st, int rg)
 
 		if (!st->leaf_needed[i])
 			continue;
-		if (chunk->encrypted)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("could not read Parquet object \"%s\": unsupported: "
-							"encrypted column \"%s\"",
-							scan->object_url, st->file->leaves[i]->path)));
 		pairs[2 * npairs] = chunk->start;
 		pairs[2 * npairs + 1] = chunk->start + chunk->length;
 		npairs++;
@@ -685,7 +646,7 @@ column_value(TelemScan *scan, PqScanState *st, PqScanColumn *c, int64 row,
 			break;
 		case FAST_TEXT:
 			scan->cur_column = c->col->name;
-			d = utf8_text((const PqBytes *) v);
+			d = TelemPqTextDatum((const PqBytes *) v);
 			scan->cur_column = NULL;
 			break;
 		default:
